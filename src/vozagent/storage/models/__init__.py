@@ -1,0 +1,21 @@
+"""Every ORM model, one module per table; importing this registers them all."""
+
+from vozagent.storage.models.api_key import ApiKey
+from vozagent.storage.models.assistant import Assistant
+from vozagent.storage.models.call import Call
+from vozagent.storage.models.contact import Contact
+from vozagent.storage.models.idempotency_key import IdempotencyKey
+from vozagent.storage.models.organization import Organization
+from vozagent.storage.models.phone_number import PhoneNumber
+from vozagent.storage.models.webhook_endpoint import WebhookEndpoint
+
+__all__ = [
+    "ApiKey",
+    "Assistant",
+    "Call",
+    "Contact",
+    "IdempotencyKey",
+    "Organization",
+    "PhoneNumber",
+    "WebhookEndpoint",
+]

@@ -13,7 +13,11 @@ from vozagent.core.errors import InvalidRequest, NotFound, Unauthorized
 from vozagent.core.ids import new_id
 from vozagent.core.scopes import ALL_SCOPES
 from vozagent.storage.models import ApiKey, Organization
-from vozagent.storage.repositories.organizations import ApiKeyRepository, OrganizationRepository
+from vozagent.storage.repositories.organizations import (
+    LAST_USED_RESOLUTION,
+    ApiKeyRepository,
+    OrganizationRepository,
+)
 
 PLANS = ("essential", "growth", "advanced", "enterprise")
 
@@ -94,7 +98,10 @@ class OrganizationService:
             raise _invalid_key()
         if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
             raise _invalid_key()
-        await self.keys.mark_used(key.id, now)
+        # The repository's UPDATE is guarded too; checking here first saves a round trip on
+        # almost every request (last_used_at only moves once a minute).
+        if key.last_used_at is None or key.last_used_at < now - LAST_USED_RESOLUTION:
+            await self.keys.mark_used(key.id, now)
         return Principal(
             org_id=key.org_id, key_id=key.id, scopes=frozenset(key.scopes), plan=organization.plan
         )

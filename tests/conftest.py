@@ -62,6 +62,8 @@ def make_settings(tmp_data_dir: Path, **overrides: object) -> Settings:
             p: "100000/second" for p in ("essential", "growth", "advanced", "enterprise")
         },
         "anonymous_rate_limit": "100000/second",
+        # Tests that deliver webhooks start their own worker against loopback receivers.
+        "workers_enabled": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

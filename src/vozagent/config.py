@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     # SSRF guard: webhooks must be https; loopback/private targets only when allowed.
     webhooks_allow_http: bool = False
     webhooks_allow_private: bool = False
+    # Delivery workers run inside `serve` unless this is off (`serve --no-workers`).
+    workers_enabled: bool = True
+    webhook_max_in_flight: int = 256
+    webhook_per_endpoint_in_flight: int = 16
+    webhook_timeout_seconds: float = 15.0
+    # A claimed delivery becomes due again this long after its worker stopped answering.
+    webhook_lease_seconds: float = 60.0
+    webhook_secret_overlap_hours: float = 24.0
     db_pool_size: int = 10
     db_max_overflow: int = 20
     # "null" opens a connection per session (tests that drive the app from many loops).

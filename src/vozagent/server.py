@@ -12,6 +12,7 @@ from vozagent.api.ratelimit import RateLimiter
 from vozagent.config import Settings
 from vozagent.core.secrets_box import SecretBox
 from vozagent.storage.db import Database
+from vozagent.workers.runner import running_workers
 
 
 def load_master_key(settings: Settings) -> str:
@@ -48,4 +49,11 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         ),
         secret_box=SecretBox(load_master_key(settings)),
     )
-    return create_api(container)
+    if not settings.workers_enabled:
+        return create_api(container)
+    return create_api(
+        container,
+        background=lambda: running_workers(
+            settings, database, container.secret_box, container.clock
+        ),
+    )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -24,10 +24,16 @@ _LANDING = """<!doctype html><html><head><meta charset="utf-8"><title>vozagent</
 </body></html>"""
 
 
-def create_api(container: Container) -> FastAPI:
+Background = Callable[[], AbstractAsyncContextManager[None]]
+
+
+def create_api(container: Container, *, background: Background | None = None) -> FastAPI:
+    """``background`` runs for the app's lifetime (the composition root passes the workers)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with background() if background is not None else nullcontext():
+            yield
         await container.database.dispose()
 
     app = FastAPI(

@@ -31,4 +31,5 @@ class Container:
             allow_http=self.settings.webhooks_allow_http,
             allow_private=self.settings.webhooks_allow_private,
             max_per_org=self.settings.max_webhooks_per_org,
+            rotation_overlap=timedelta(hours=self.settings.webhook_secret_overlap_hours),
         )

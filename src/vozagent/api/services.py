@@ -8,6 +8,7 @@ from vozagent.api.container import Container
 from vozagent.domain.assistants.service import AssistantService
 from vozagent.domain.calls.service import CallService
 from vozagent.domain.contacts.service import ContactService
+from vozagent.domain.events.service import EventService
 from vozagent.domain.idempotency.service import IdempotencyService
 from vozagent.domain.organizations.service import OrganizationService
 from vozagent.domain.phone_numbers.service import PhoneNumberService
@@ -21,8 +22,13 @@ class Services:
         self.org_id = org_id
         self._region = container.settings.default_region
 
+    def events(self) -> EventService:
+        return EventService(self.session, self.org_id, clock=self.container.clock)
+
     def contacts(self) -> ContactService:
-        return ContactService(self.session, self.org_id, default_region=self._region)
+        return ContactService(
+            self.session, self.org_id, default_region=self._region, events=self.events()
+        )
 
     def phone_numbers(self) -> PhoneNumberService:
         return PhoneNumberService(self.session, self.org_id, default_region=self._region)
@@ -37,6 +43,7 @@ class Services:
             contacts=self.contacts(),
             assistants=self.assistants(),
             default_region=self._region,
+            events=self.events(),
         )
 
     def webhooks(self) -> WebhookService:
@@ -45,6 +52,8 @@ class Services:
             self.org_id,
             box=self.container.secret_box,
             policy=self.container.webhook_policy,
+            events=self.events(),
+            clock=self.container.clock,
         )
 
     def organizations(self) -> OrganizationService:

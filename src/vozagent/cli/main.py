@@ -11,6 +11,7 @@ import typer
 from vozagent.cli import admin
 from vozagent.cli.database import build_settings, database_url_for
 from vozagent.cli.serve import serve
+from vozagent.cli.worker import worker
 from vozagent.storage.migrate import upgrade
 
 app = typer.Typer(help="vozagent: the self-hosted VozAgent v1 API", no_args_is_help=True)
@@ -21,6 +22,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(orgs_app, name="orgs")
 app.command()(serve)
+app.command()(worker)
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", envvar="VOZAGENT_DATA_DIR", help="Embedded data dir")

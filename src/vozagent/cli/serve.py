@@ -11,6 +11,7 @@ import typer
 import uvicorn
 
 from vozagent.cli.database import build_settings
+from vozagent.cli.worker import warn_if_private_targets_allowed
 from vozagent.config import Settings
 from vozagent.core.logging import configure as configure_logging
 from vozagent.domain.organizations.seed import SeedResult, seed_default_organization
@@ -38,9 +39,15 @@ def serve(
     database_url: Annotated[
         str | None, typer.Option("--database-url", envvar="VOZAGENT_DATABASE_URL")
     ] = None,
+    no_workers: Annotated[
+        bool, typer.Option("--no-workers", help="API only; run `vozagent worker` elsewhere")
+    ] = False,
 ) -> None:
     """Start the API server (embedded PostgreSQL unless --database-url is given)."""
     settings = build_settings(data_dir, database_url)
+    if no_workers:
+        settings = settings.model_copy(update={"workers_enabled": False})
+    warn_if_private_targets_allowed(settings)
     lock: ServeLock | None = None
     embedded: EmbeddedPostgres | None = None
     try:

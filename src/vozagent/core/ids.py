@@ -12,6 +12,8 @@ PREFIXES = {
     "webhook": "wh-",
     "organization": "org-",
     "api_key": "key-",
+    "event": "evt-",
+    "delivery": "dlv-",
     "contact": "",
     "assistant": "",
 }

@@ -28,6 +28,11 @@ def async_url(url: str) -> str:
     raise ValueError("database URL must start with postgresql://")
 
 
+def plain_dsn(url: str) -> str:
+    """The libpq-style URL that asyncpg.connect takes (for LISTEN connections)."""
+    return "postgresql://" + async_url(url).removeprefix("postgresql+asyncpg://")
+
+
 class Database:
     def __init__(
         self, url: str, *, pool: str = "queue", pool_size: int = 10, max_overflow: int = 20

@@ -23,6 +23,7 @@ EXTRA_EVENTS: tuple[str, ...] = (
     "call.failed",
     "call.analyzed",
     "webhook.test",
+    "webhook.disabled",
 )
 
 EVENT_TYPES: tuple[str, ...] = DOCUMENTED_EVENTS + EXTRA_EVENTS

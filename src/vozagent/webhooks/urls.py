@@ -1,14 +1,18 @@
 """First line of the SSRF guard: what a webhook URL may look like when it is saved.
 
-Delivery re-checks every resolved address at send time (DNS can change); here we
-reject what is wrong on its face: other schemes, credentials in the URL, and
-literal loopback/private/link-local addresses or ``localhost`` names.
+Delivery re-checks every resolved address at send time (DNS can change; see
+``addresses.py``); here we reject what is wrong on its face: other schemes,
+credentials in the URL, ``localhost`` names, and IP literals that the connect-time
+guard would refuse. Literals are classified by the same ``address_refusal``, so a
+URL accepted here is not refused at delivery for its literal address, and
+link-local/metadata addresses are refused even where private targets are allowed.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
+
+from vozagent.webhooks.addresses import address_refusal, literal_address
 
 MAX_URL_LENGTH = 2000
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
@@ -33,33 +37,16 @@ def url_problem(url: str, *, allow_http: bool, allow_private: bool) -> str | Non
         return "credentials in the URL are not allowed"
     if port == 0:
         return "port 0 is not allowed"
-    if not allow_private and _is_internal(host):
-        return "the URL points at a loopback, private or link-local address"
+    # inet_aton forms (2130706433, 0x7f.1, 127.1) count as literals: resolvers accept them.
+    address = literal_address(host)
+    if address is not None:
+        reason = address_refusal(address, allow_private=allow_private)
+        if reason is not None:
+            return f"the URL points at {reason}"
+    elif not allow_private and _is_local_name(host):
+        return "the URL points at a local host name"
     return None
 
 
-def _is_internal(host: str) -> bool:
-    if host in _LOCAL_NAMES or host.endswith(".localhost") or host.endswith(".local"):
-        return True
-    address = _parse_address(host)
-    if address is None:
-        return False
-    if isinstance(address, ipaddress.IPv6Address):
-        mapped = address.ipv4_mapped or address.sixtofour
-        if mapped is not None:
-            address = mapped
-    return not address.is_global or address.is_multicast
-
-
-def _parse_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        pass
-    # inet_aton forms browsers and curl accept: 2130706433, 0x7f.1, 017700000001, 127.1
-    import socket
-
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
-        return None
+def _is_local_name(host: str) -> bool:
+    return host in _LOCAL_NAMES or host.endswith((".localhost", ".local"))

@@ -20,8 +20,9 @@ from vozagent.domain.calls.errors import (
     NoCallerId,
     SubscriptionInactive,
 )
-from vozagent.domain.calls.schemas import OutboundCallCreate
+from vozagent.domain.calls.schemas import CallRead, OutboundCallCreate
 from vozagent.domain.contacts.service import CallContactDetails, ContactService
+from vozagent.domain.events.service import EventService
 from vozagent.storage.models import Assistant, Call, Contact, Organization, PhoneNumber
 from vozagent.storage.repositories.calls import CallRepository
 
@@ -43,8 +44,10 @@ class CallService:
         contacts: ContactService,
         assistants: AssistantService,
         default_region: str,
+        events: EventService,
     ) -> None:
         self.repository = CallRepository(session, org_id)
+        self.events = events
         self.org_id = org_id
         self.contacts = contacts
         self.assistants = assistants
@@ -108,6 +111,9 @@ class CallService:
             dial_after=func.clock_timestamp(),
         )
         call = await self.repository.add(call)
+        await self.events.publish(
+            "call.queued", CallRead.model_validate(call).model_dump(mode="json")
+        )
         return OutboundCallResult(call, contact, is_new, assistant)
 
     async def _resolve_assistant(self, data: OutboundCallCreate) -> Assistant:

@@ -11,7 +11,8 @@ from vozagent.core.ids import new_id
 from vozagent.core.pagination import Page
 from vozagent.core.phone import to_e164
 from vozagent.domain.contacts.errors import ContactExists, ContactNotFound
-from vozagent.domain.contacts.schemas import ContactCreate, ContactUpdate
+from vozagent.domain.contacts.schemas import ContactCreate, ContactRead, ContactUpdate
+from vozagent.domain.events.service import EventService
 from vozagent.storage.models import Contact
 from vozagent.storage.repositories.contacts import ContactRepository
 
@@ -28,11 +29,14 @@ class CallContactDetails:
 
 
 class ContactService:
-    def __init__(self, session: AsyncSession, org_id: str, *, default_region: str) -> None:
+    def __init__(
+        self, session: AsyncSession, org_id: str, *, default_region: str, events: EventService
+    ) -> None:
         self.repository = ContactRepository(session, org_id)
         self.session = session
         self.org_id = org_id
         self.default_region = default_region
+        self.events = events
 
     async def list(
         self, page: Page, *, search: str | None = None, tags: list[str] | None = None
@@ -73,11 +77,13 @@ class ContactService:
         for name, value in changes.items():
             setattr(contact, name, value)
         await self.repository.touch(contact)
+        await self._announce("contact.updated", contact)
         return contact
 
     async def delete(self, contact_id: str) -> Contact:
         contact = await self.get(contact_id)
         await self.repository.delete(contact_id)
+        await self._announce("contact.deleted", contact)
         return contact
 
     async def find_or_create_for_call(self, details: CallContactDetails) -> tuple[Contact, bool]:
@@ -104,16 +110,24 @@ class ContactService:
         changed = _merge_call_details(existing, details)
         if changed:
             await self.repository.touch(existing)
+            await self._announce("contact.updated", existing)
         return existing, False
 
     async def _insert(self, contact: Contact) -> Contact:
         await self._ensure_phone_free(contact.phone_number, None)
         try:
             async with self.session.begin_nested():
-                return await self.repository.add(contact)
+                contact = await self.repository.add(contact)
         except IntegrityError:
             existing = await self.repository.get_by_phone(contact.phone_number)
             raise ContactExists(contact.phone_number, existing.id if existing else "") from None
+        await self._announce("contact.created", contact)
+        return contact
+
+    async def _announce(self, event_type: str, contact: Contact) -> None:
+        await self.events.publish(
+            event_type, ContactRead.model_validate(contact).model_dump(mode="json")
+        )
 
     async def _ensure_phone_free(self, phone_number: str, own_id: str | None) -> None:
         existing = await self.repository.get_by_phone(phone_number)

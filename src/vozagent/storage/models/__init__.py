@@ -7,7 +7,9 @@ from vozagent.storage.models.contact import Contact
 from vozagent.storage.models.idempotency_key import IdempotencyKey
 from vozagent.storage.models.organization import Organization
 from vozagent.storage.models.phone_number import PhoneNumber
+from vozagent.storage.models.webhook_delivery import WebhookDelivery
 from vozagent.storage.models.webhook_endpoint import WebhookEndpoint
+from vozagent.storage.models.webhook_event import WebhookEvent
 
 __all__ = [
     "ApiKey",
@@ -17,5 +19,7 @@ __all__ = [
     "IdempotencyKey",
     "Organization",
     "PhoneNumber",
+    "WebhookDelivery",
     "WebhookEndpoint",
+    "WebhookEvent",
 ]

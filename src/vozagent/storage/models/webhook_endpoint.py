@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,3 +23,11 @@ class WebhookEndpoint(OrgScopedMixin, TimestampedMixin, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     # Fernet token of the whsec_ secret (see core.secrets_box): signing needs it back.
     secret_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
+    # Rotation: the previous secret still signs (as a second signature) until it expires.
+    previous_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Start of the current run of failed attempts (NULL after any success); five days of
+    # failure disables the endpoint.
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_reason: Mapped[str | None] = mapped_column(Text)

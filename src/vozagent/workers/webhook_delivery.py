@@ -100,7 +100,9 @@ class WebhookDeliveryWorker:
         """One round; True when there may be more to do right away."""
         self.wakeup.clear()
         await self._flush()
-        room = self.tuning.max_in_flight - len(self._tasks)
+        # Finished but unrecorded attempts count too: everything claimed and not yet
+        # recorded is what a crash would send twice, and that stays within max_in_flight.
+        room = self.tuning.max_in_flight - len(self._tasks) - len(self._outcomes)
         if room <= 0:
             return False
         started = await self._claim_and_start(room)

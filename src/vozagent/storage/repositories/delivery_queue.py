@@ -10,7 +10,6 @@ duplicates that can cause are bounded by what that worker had in flight.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,8 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Integer, String
+
+from vozagent.core.timestamps import format_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ class AttemptOutcome:
 
     def log_entry(self) -> dict[str, Any]:
         return {
-            "at": self.attempted_at.isoformat(),
+            "at": format_utc(self.attempted_at),
             "status_code": self.status_code,
             "latency_ms": self.latency_ms,
             "error": self.error,
@@ -167,7 +168,7 @@ class DeliveryQueue:
                     "latency_ms": o.latency_ms,
                     "response_body": o.response_body,
                     "error": o.error,
-                    "entry": json.dumps(o.log_entry()),
+                    "entry": o.log_entry(),
                 }
                 for o in outcomes
             ],
@@ -201,7 +202,7 @@ class DeliveryQueue:
         result = await self.session.execute(
             text(
                 "SELECT id FROM webhook_endpoints "
-                "WHERE id = ANY(:ids) AND is_active AND failing_since < :before"
+                "WHERE id = ANY(:ids) AND is_active AND failing_since <= :before"
             ).bindparams(ids),
             {"ids": list(endpoint_ids), "before": give_up_before},
         )

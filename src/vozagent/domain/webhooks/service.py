@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vozagent.core.clock import Clock
+from vozagent.core.errors import InvalidRequest
 from vozagent.core.ids import new_id
 from vozagent.core.pagination import Page
 from vozagent.core.secrets_box import SecretBox
@@ -167,6 +168,10 @@ class WebhookService:
         now = self.clock.now()
         since = _aware(request.since)
         until = _aware(request.until) if request.until is not None else now
+        if until <= since:
+            raise InvalidRequest(
+                "'until' must be later than 'since'", details={"invalid_fields": ["until"]}
+            )
         statuses = request.status or None
         count = await self.deliveries.count_in_range(webhook_id, since, until, statuses)
         if count > self.policy.max_replay:

@@ -25,7 +25,9 @@ from tests.integration.webhooks.conftest import (
     run_until,
 )
 from tests.support import ApiClient
+from vozagent.webhooks.sender import WebhookSender
 from vozagent.webhooks.signing import secret_bytes, sign
+from vozagent.workers.webhook_delivery import WebhookDeliveryWorker
 
 pytestmark = pytest.mark.integration
 
@@ -358,3 +360,22 @@ async def test_rotation_signs_with_both_secrets_during_the_overlap(
     later = receiver.at("/rotate")[-1]
     assert len(later.headers["webhook-signature"].split(" ")) == 1
     assert json.loads(later.body)["type"] == "contact.created"
+
+
+async def test_the_worker_refuses_loopback_targets_unless_allowed(
+    hooks_api: ApiClient, receiver: Receiver, hooks_app: FastAPI
+) -> None:
+    """Saved while private targets were allowed, sent by a worker where they are not:
+    the connect-time guard stops it and the canary receiver sees no connection."""
+    endpoint = await create_endpoint(hooks_api, receiver.url("/canary"))
+    await create_contact(hooks_api)
+    container = hooks_app.state.container
+    async with WebhookSender(allow_private=False, timeout_seconds=5) as sender:
+        worker = WebhookDeliveryWorker(
+            container.database, container.secret_box, VirtualClock(), sender
+        )
+        await worker.run_once()
+    assert receiver.received == []
+    (delivery,) = (await hooks_api.get(f"/v1/webhooks/{endpoint['id']}/deliveries")).json()
+    assert delivery["status"] == "pending" and delivery["response_status_code"] is None
+    assert "loopback" in delivery["error"]

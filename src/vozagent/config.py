@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     # Delivery workers run inside `serve` unless this is off (`serve --no-workers`).
     workers_enabled: bool = True
     webhook_max_in_flight: int = 256
-    webhook_per_endpoint_in_flight: int = 16
+    webhook_per_endpoint_in_flight: int = 32
     webhook_timeout_seconds: float = 15.0
     # A claimed delivery becomes due again this long after its worker stopped answering.
     webhook_lease_seconds: float = 60.0

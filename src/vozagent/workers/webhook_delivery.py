@@ -34,12 +34,15 @@ from vozagent.webhooks.signing import secret_bytes, signed_headers
 from vozagent.workers.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
+# Finished attempts that wake the loop at once to record them and claim more.
+RECORD_BATCH = 32
+BATCH_WINDOW_SECONDS = 0.005
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryTuning:
     max_in_flight: int = 256
-    per_endpoint: int = 16
+    per_endpoint: int = 32
     # Longer than the send timeout, so a live worker's claim never lapses mid-send.
     lease: timedelta = timedelta(seconds=60)
     timeout_seconds: float = 15.0
@@ -71,6 +74,7 @@ class WebhookDeliveryWorker:
         self._in_flight: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._outcomes: list[AttemptOutcome] = []
+        self._wake_pending = False
         self._keys = lru_cache(maxsize=4096)(self._decrypt)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -139,6 +143,17 @@ class WebhookDeliveryWorker:
             if self._in_flight[delivery.endpoint_id] <= 0:
                 del self._in_flight[delivery.endpoint_id]
         self._outcomes.append(outcome)
+        # Wake the loop for a batch, not for every attempt: each round costs a claim and a
+        # write, and claiming one slot at a time would make the database the bottleneck.
+        # Attempts finishing within BATCH_WINDOW share one round.
+        if len(self._outcomes) >= RECORD_BATCH:
+            self.wakeup.set()
+        elif not self._wake_pending:
+            self._wake_pending = True
+            asyncio.get_running_loop().call_later(BATCH_WINDOW_SECONDS, self._wake_for_batch)
+
+    def _wake_for_batch(self) -> None:
+        self._wake_pending = False
         self.wakeup.set()
 
     async def _attempt(self, delivery: ClaimedDelivery) -> AttemptOutcome:

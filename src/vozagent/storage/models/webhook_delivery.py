@@ -18,7 +18,8 @@ class WebhookDelivery(OrgScopedMixin, TimestampedMixin, Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         Index(
-            "ix_webhook_deliveries_due",
+            "ix_webhook_deliveries_due_per_endpoint",
+            "endpoint_id",
             "next_attempt_at",
             postgresql_where=text("status = 'pending'"),
         ),

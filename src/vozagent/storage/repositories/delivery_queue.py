@@ -64,35 +64,40 @@ class AttemptOutcome:
         }
 
 
-# Due rows, at most ``per_endpoint`` (minus what this worker already has in flight) per
-# endpoint, so that one slow endpoint cannot fill the worker.
+# For every endpoint with due rows, its oldest due rows up to its room (``per_endpoint``
+# minus what this worker already has in flight there), so one slow endpoint cannot fill a
+# worker. Each endpoint costs one probe of ix_webhook_deliveries_due_per_endpoint; the
+# cost follows the rows claimed, not the size of the backlog.
 _CLAIM = text(
     """
-    WITH due AS (
-        SELECT d.id, d.endpoint_id,
-               row_number() OVER (PARTITION BY d.endpoint_id
-                                  ORDER BY d.next_attempt_at, d.id) AS rank
-        FROM webhook_deliveries AS d
-        WHERE d.status = 'pending' AND d.next_attempt_at <= :now
-          AND NOT (d.endpoint_id = ANY(:full_endpoints))
-        ORDER BY d.next_attempt_at
-        LIMIT :scan
-    ), picked AS (
-        SELECT d.id
-        FROM webhook_deliveries AS d
-        JOIN due ON due.id = d.id
+    WITH candidates AS (
+        SELECT w.id, coalesce(busy.room, :per_endpoint) AS room
+        FROM webhook_endpoints AS w
         LEFT JOIN unnest(CAST(:busy_endpoints AS varchar[]), CAST(:busy_room AS int[]))
-             AS busy(endpoint_id, room) ON busy.endpoint_id = due.endpoint_id
-        WHERE due.rank <= coalesce(busy.room, :per_endpoint)
-          AND d.status = 'pending' AND d.next_attempt_at <= :now
-        ORDER BY d.next_attempt_at
+             AS busy(endpoint_id, room) ON busy.endpoint_id = w.id
+        WHERE NOT (w.id = ANY(:full_endpoints))
+          AND EXISTS (SELECT 1 FROM webhook_deliveries AS p
+                      WHERE p.endpoint_id = w.id AND p.status = 'pending'
+                        AND p.next_attempt_at <= :now)
+    ), picked AS (
+        SELECT due.id
+        FROM candidates AS c
+        CROSS JOIN LATERAL (
+            SELECT d.id, d.next_attempt_at
+            FROM webhook_deliveries AS d
+            WHERE d.endpoint_id = c.id AND d.status = 'pending' AND d.next_attempt_at <= :now
+            ORDER BY d.next_attempt_at
+            LIMIT c.room
+            FOR UPDATE SKIP LOCKED
+        ) AS due
+        ORDER BY due.next_attempt_at
         LIMIT :limit
-        FOR UPDATE OF d SKIP LOCKED
     )
     UPDATE webhook_deliveries AS d
     SET next_attempt_at = :lease_until, claimed_by = :worker
-    FROM picked, webhook_events AS e, webhook_endpoints AS w
-    WHERE d.id = picked.id AND e.id = d.event_id AND w.id = d.endpoint_id
+    FROM webhook_events AS e, webhook_endpoints AS w
+    WHERE d.id = ANY(ARRAY(SELECT id FROM picked))  -- primary-key probes, never a scan
+      AND e.id = d.event_id AND w.id = d.endpoint_id
     RETURNING d.id, d.org_id, d.endpoint_id, d.event_id, d.event_type, d.attempts, e.body,
               w.url, w.is_active AS endpoint_active, w.secret_encrypted,
               w.previous_secret_encrypted, w.previous_secret_expires_at
@@ -143,7 +148,6 @@ class DeliveryQueue:
                 "lease_until": lease_until,
                 "worker": worker,
                 "limit": limit,
-                "scan": limit * 4,
                 "per_endpoint": per_endpoint,
                 "full_endpoints": full,
                 "busy_endpoints": list(partly),

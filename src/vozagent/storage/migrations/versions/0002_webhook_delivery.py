@@ -95,9 +95,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
     )
     op.create_index(
-        "ix_webhook_deliveries_due",
+        "ix_webhook_deliveries_due_per_endpoint",
         "webhook_deliveries",
-        ["next_attempt_at"],
+        ["endpoint_id", "next_attempt_at"],
         unique=False,
         postgresql_where=sa.text("status = 'pending'"),
     )
@@ -133,7 +133,7 @@ def downgrade() -> None:
     op.drop_index("ix_webhook_deliveries_event", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_endpoint_created", table_name="webhook_deliveries")
     op.drop_index(
-        "ix_webhook_deliveries_due",
+        "ix_webhook_deliveries_due_per_endpoint",
         table_name="webhook_deliveries",
         postgresql_where=sa.text("status = 'pending'"),
     )

@@ -475,6 +475,12 @@ async def latency_phase(
         for event_id, committed in commits.items()
         if event_id in receiver.arrivals
     ]
+    # p50/p99 per 5 s of publishing (events are in publishing order), to show drift.
+    per_window = max(1, int(args.rate * 5))
+    windows = [
+        {"p50_ms": latency_summary(chunk)["p50_ms"], "p99_ms": latency_summary(chunk)["p99_ms"]}
+        for chunk in (latencies[i : i + per_window] for i in range(0, len(latencies), per_window))
+    ]
     return {
         "events": total,
         "delivered": len(latencies),
@@ -483,6 +489,7 @@ async def latency_phase(
         "achieved_rate": round(total / publish_seconds, 1),
         "publisher_max_behind_ms": round(behind * 1e3, 1),
         **latency_summary(latencies),
+        "per_5s": windows,
         "cpu": cpu_report(before, after, len(latencies)),
     }
 
@@ -502,11 +509,28 @@ async def database_check(database: Database, webhook_id: str) -> dict[str, Any]:
             for r in rows
         }
         info = {
-            "server_version": (await session.execute(text("SHOW server_version"))).scalar(),
-            "shared_buffers": (await session.execute(text("SHOW shared_buffers"))).scalar(),
-            "synchronous_commit": (await session.execute(text("SHOW synchronous_commit"))).scalar(),
+            name: (await session.execute(text(f"SHOW {name}"))).scalar()
+            for name in (
+                "server_version",
+                "shared_buffers",
+                "synchronous_commit",
+                "autovacuum",
+                "autovacuum_naptime",
+            )
         }
-    return {"deliveries_by_status": by_status, "postgres": info}
+        # Whether autovacuum refreshed the planner statistics during the run (it matters:
+        # see docs/benchmarks.md, "Webhook delivery").
+        table = (
+            await session.execute(
+                text(
+                    "SELECT n_live_tup, n_dead_tup, autoanalyze_count, autovacuum_count, "
+                    "last_autoanalyze, last_autovacuum FROM pg_stat_user_tables "
+                    "WHERE relname = 'webhook_deliveries'"
+                )
+            )
+        ).one()
+        stats = {k: str(v) if isinstance(v, datetime) else v for k, v in table._mapping.items()}
+    return {"deliveries_by_status": by_status, "postgres": info, "webhook_deliveries": stats}
 
 
 # --------------------------------------------------------------------------- driver
@@ -588,13 +612,16 @@ def _print_phase(name: str, row: dict[str, Any]) -> None:
         )
 
 
-def print_table(result: dict[str, Any]) -> None:
+def print_table(summary: dict[str, Any], runs: list[dict[str, Any]]) -> None:
     print()
-    header = f"{'phase':<11} {'result':<34} {'goal':<16} {'cpu ms/delivery worker/pg/bench':>32}"
+    header = (
+        f"{'phase':<11} {'result (median run)':<36} {'goal':<20} "
+        f"{'cpu ms/delivery wrk/pg/bench':>28} {'other cores':>11}"
+    )
     print(header)
     print("-" * len(header))
     for name in ("throughput", "latency"):
-        row = result.get(name)
+        row = summary.get(name)
         if row is None:
             continue
         cpu = row["cpu"]["ms_per_delivery"]
@@ -602,20 +629,28 @@ def print_table(result: dict[str, Any]) -> None:
         if name == "throughput":
             text_ = f"{row['deliveries_per_s']} deliveries/s ({row['delivered']}/{row['events']})"
             ok = (row["deliveries_per_s"] or 0) >= GOAL_DELIVERIES_PER_S and row["complete"]
-            goal = f">= {GOAL_DELIVERIES_PER_S:,.0f}/s {'met' if ok else 'MISSED'}"
+            goal = f">= {GOAL_DELIVERIES_PER_S:,.0f}/s: {'met' if ok else 'MISSED'}"
         else:
             text_ = f"p50 {row['p50_ms']} / p95 {row['p95_ms']} / p99 {row['p99_ms']} ms"
             ok = row["p99_ms"] is not None and row["p99_ms"] < GOAL_P99_MS and row["complete"]
-            goal = f"p99 < {GOAL_P99_MS:.0f} ms {'met' if ok else 'MISSED'}"
-        print(f"{name:<11} {text_:<34} {goal:<16} {cpu_text:>32}")
-    receiver = result["receiver"]
+            goal = f"p99 < {GOAL_P99_MS:.0f} ms: {'met' if ok else 'MISSED'}"
+        other = row["cpu"]["cores_busy"]["other"]
+        print(f"{name:<11} {text_:<36} {goal:<20} {cpu_text:>28} {_fmt(other, 2):>11}")
+        if len(row["all_runs"]) > 1:
+            print(f"{'':<11} all runs: {row['all_runs']}")
+    requests = sum(r["receiver"]["requests"] for r in runs)
+    duplicates = sum(r["receiver"]["duplicates"] for r in runs)
+    bad = sum(r["receiver"]["bad_signatures"] for r in runs)
+    statuses: dict[str, int] = {}
+    for r in runs:
+        for status, v in r["database"]["deliveries_by_status"].items():
+            statuses[status] = statuses.get(status, 0) + v["count"]
+    retried = sum(
+        v["retried"] for r in runs for v in r["database"]["deliveries_by_status"].values()
+    )
     print(
-        f"\nreceiver: {receiver['requests']} requests, {receiver['duplicates']} duplicates, "
-        f"{receiver['bad_signatures']} bad signatures; database: "
-        + ", ".join(
-            f"{status} {v['count']} (retried {v['retried']})"
-            for status, v in result["database"]["deliveries_by_status"].items()
-        )
+        f"\nreceiver: {requests} requests, {duplicates} duplicates, {bad} bad signatures; "
+        f"database: {statuses}, {retried} needed more than one attempt"
     )
     print()
 
@@ -669,26 +704,46 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=120.0, help="max seconds to wait for a phase's deliveries"
     )
     parser.add_argument("--settle", type=float, default=2.0, help="idle seconds before each phase")
+    parser.add_argument(
+        "--repeat", type=int, default=1,
+        help="whole runs (fresh database each); the median run per phase is reported",
+    )  # fmt: skip
+    parser.add_argument(
+        "--quiet-wait", type=float, default=0.0, metavar="SECONDS",
+        help="before each run, wait up to this long for other processes to go idle",
+    )  # fmt: skip
+    parser.add_argument(
+        "--quiet-threshold", type=float, default=0.2, metavar="CORES",
+        help="'idle' for --quiet-wait: fewer busy cores than this (default 0.2)",
+    )  # fmt: skip
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
     args.phases = {p.strip() for p in args.phases.split(",") if p.strip()}
     if not args.phases <= {"throughput", "latency"}:
         parser.error("--phases takes throughput and/or latency")
-    if args.events < 1 or args.rate <= 0 or args.duration <= 0 or args.timeout <= 0:
-        parser.error("--events, --rate, --duration and --timeout must be positive")
+    if min(args.events, args.rate, args.duration, args.timeout, args.repeat) <= 0:
+        parser.error("--events, --rate, --duration, --timeout and --repeat must be positive")
 
     started = time.perf_counter()
-    # Short path: the PostgreSQL unix socket path must stay under ~100 bytes.
-    with tempfile.TemporaryDirectory(prefix="vzw") as temp:
-        data_dir = Path(temp)
-        embedded = EmbeddedPostgres(data_dir)
-        url = embedded.start()
-        try:
-            result = asyncio.run(run(args, url, data_dir))
-        finally:
-            embedded.stop()
+    runs = []
+    for number in range(1, args.repeat + 1):
+        if args.repeat > 1:
+            print(f"=== run {number}/{args.repeat}", flush=True)
+        quiet = wait_for_quiet(args.quiet_wait, args.quiet_threshold) if args.quiet_wait else None
+        # Short path: the PostgreSQL unix socket path must stay under ~100 bytes.
+        with tempfile.TemporaryDirectory(prefix="vzw") as temp:
+            data_dir = Path(temp)
+            embedded = EmbeddedPostgres(data_dir)
+            url = embedded.start()
+            try:
+                result = asyncio.run(run(args, url, data_dir))
+            finally:
+                embedded.stop()
+        result["quiet_wait"] = quiet
+        runs.append(result)
     total_seconds = time.perf_counter() - started
-    print_table(result)
+    summary = summarize(runs)
+    print_table(summary, runs)
     document = {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine_info(),
@@ -696,6 +751,7 @@ def main(argv: list[str] | None = None) -> int:
             "events": args.events,
             "rate": args.rate,
             "duration_s": args.duration,
+            "repeat": args.repeat,
             "worker": args.worker,
             "worker_env": args.worker_env,
             "endpoints": 1,
@@ -703,12 +759,45 @@ def main(argv: list[str] | None = None) -> int:
         },
         "goals": {"deliveries_per_s": GOAL_DELIVERIES_PER_S, "p99_ms": GOAL_P99_MS},
         "total_seconds": round(total_seconds, 1),
-        **result,
+        "summary": summary,
+        "runs": runs,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(document, indent=2) + "\n")
     print(f"total {total_seconds:.0f} s; wrote {args.output}")
     return 0
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median run per phase: by deliveries/s for throughput, by p99 for latency."""
+    summary: dict[str, Any] = {}
+    for phase, key in (("throughput", "deliveries_per_s"), ("latency", "p99_ms")):
+        rows = [r[phase] for r in runs if phase in r]
+        if rows:
+            ordered = sorted(rows, key=lambda r: r[key] if r[key] is not None else float("inf"))
+            summary[phase] = {
+                **ordered[(len(ordered) - 1) // 2],
+                "all_runs": [r[key] for r in rows],
+            }
+    return summary
+
+
+def machine_busy_cores(seconds: float) -> float:
+    """Average number of busy cores over ``seconds`` (all processes)."""
+    before = psutil.cpu_times()
+    time.sleep(seconds)
+    after = psutil.cpu_times()
+    busy = ("user", "nice", "system", "irq", "softirq", "steal")
+    return sum(getattr(after, f, 0.0) - getattr(before, f, 0.0) for f in busy) / seconds
+
+
+def wait_for_quiet(limit: float, threshold: float) -> dict[str, float]:
+    """Wait (at most ``limit`` s) until other processes leave the CPUs nearly idle."""
+    started = time.monotonic()
+    load = machine_busy_cores(2.0)
+    while load > threshold and time.monotonic() - started < limit:
+        load = machine_busy_cores(2.0)
+    return {"waited_s": round(time.monotonic() - started, 1), "busy_cores_before": round(load, 2)}
 
 
 if __name__ == "__main__":

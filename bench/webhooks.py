@@ -14,7 +14,7 @@ What it does, all on 127.0.0.1 (nothing leaves the machine):
    checks every signature (stdlib HMAC, the recipe of docs/webhooks.md) and records when
    each ``webhook-id`` first arrived.
 2. Starts one delivery worker: by default the real ``vozagent worker --database-url ...``
-   as a subprocess (default settings: 256 in flight, 16 per endpoint, LISTEN/NOTIFY
+   as a subprocess (default settings: 256 in flight, 32 per endpoint, LISTEN/NOTIFY
    wake-ups), with ``--worker inprocess`` a ``WebhookDeliveryWorker`` on this process's
    event loop instead. It waits until a warm-up event has been delivered.
 3. **Throughput**: records ``--events`` events (default 5,000) with ``EventService`` in
@@ -27,7 +27,12 @@ What it does, all on 127.0.0.1 (nothing leaves the machine):
 5. Checks the database afterwards (every delivery ``succeeded``, one attempt each) and
    records the CPU time the worker, PostgreSQL and this process spent per delivery.
 
-Prints a table and writes ``bench/results/webhooks.json``.
+``--repeat N`` repeats the whole run on fresh databases and reports the median run per
+phase; ``--quiet-wait S`` first waits (up to S s) for other processes to go idle. Every run
+is bounded: a phase gives up after ``--timeout`` seconds and reports what arrived.
+
+Prints a table and writes ``bench/results/webhooks.json``; results and method are discussed
+in docs/benchmarks.md ("Webhook delivery").
 """
 
 from __future__ import annotations

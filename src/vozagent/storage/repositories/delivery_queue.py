@@ -76,9 +76,6 @@ _CLAIM = text(
         LEFT JOIN unnest(CAST(:busy_endpoints AS varchar[]), CAST(:busy_room AS int[]))
              AS busy(endpoint_id, room) ON busy.endpoint_id = w.id
         WHERE NOT (w.id = ANY(:full_endpoints))
-          AND EXISTS (SELECT 1 FROM webhook_deliveries AS p
-                      WHERE p.endpoint_id = w.id AND p.status = 'pending'
-                        AND p.next_attempt_at <= :now)
     ), picked AS (
         SELECT due.id
         FROM candidates AS c
@@ -139,6 +136,9 @@ class DeliveryQueue:
         busy: dict[str, int],
     ) -> list[ClaimedDelivery]:
         """``busy`` maps endpoint ids to how many more this worker may take for them."""
+        # A generic plan cached while the tables were small scans them once they are not;
+        # the claim is cheap to plan and must use the indexes at every backlog size.
+        await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         full = [endpoint for endpoint, room in busy.items() if room <= 0]
         partly = {endpoint: room for endpoint, room in busy.items() if room > 0}
         result = await self.session.execute(

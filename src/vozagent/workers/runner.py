@@ -26,7 +26,6 @@ def delivery_tuning(settings: Settings) -> DeliveryTuning:
         max_in_flight=settings.webhook_max_in_flight,
         per_endpoint=settings.webhook_per_endpoint_in_flight,
         lease=timedelta(seconds=settings.webhook_lease_seconds),
-        timeout_seconds=settings.webhook_timeout_seconds,
     )
 
 

@@ -44,8 +44,8 @@ class DeliveryTuning:
     max_in_flight: int = 256
     per_endpoint: int = 32
     # Longer than the send timeout, so a live worker's claim never lapses mid-send.
+    # (The send timeout itself belongs to the WebhookSender.)
     lease: timedelta = timedelta(seconds=60)
-    timeout_seconds: float = 15.0
     idle_poll_seconds: float = 1.0
     disable_after: timedelta = timedelta(days=5)
 
@@ -221,8 +221,9 @@ class WebhookDeliveryWorker:
             stale = await queue.mark_endpoints_failing(
                 sorted(failing - gone), now, now - self.tuning.disable_after
             )
+            days = self.tuning.disable_after / timedelta(days=1)
             for endpoint_id in stale:
-                await self._disable(queue, endpoint_id, "every delivery failed for 5 days")
+                await self._disable(queue, endpoint_id, f"every delivery failed for {days:g} days")
             for endpoint_id in sorted(gone):
                 await self._disable(queue, endpoint_id, "the endpoint answered 410 Gone")
 

@@ -149,7 +149,7 @@ def delivery_worker(hooks_app: FastAPI) -> WorkerFactory:
                 container.secret_box,
                 clock or SystemClock(),
                 sender,
-                tuning=DeliveryTuning(timeout_seconds=send_timeout, **tuning),
+                tuning=DeliveryTuning(**tuning),
             )
 
     return factory

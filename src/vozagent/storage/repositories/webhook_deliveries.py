@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from vozagent.storage.models import WebhookDelivery
 from vozagent.storage.repositories.base import OrgScopedRepository, storable
@@ -45,22 +45,11 @@ class WebhookDeliveryRepository(OrgScopedRepository[WebhookDelivery]):
         since: datetime | None = None,
         until: datetime | None = None,
         statuses: Sequence[str] | None = None,
-        limit: int | None = None,
     ) -> int:
         """Make deliveries due now (a manual retry or a replay); returns how many."""
         chosen = select(WebhookDelivery.id).where(
-            WebhookDelivery.org_id == self.org_id, WebhookDelivery.endpoint_id == endpoint_id
+            *self._selection(endpoint_id, delivery_id, since, until, statuses)
         )
-        if delivery_id is not None:
-            chosen = chosen.where(WebhookDelivery.id == delivery_id)
-        if since is not None:
-            chosen = chosen.where(WebhookDelivery.created_at >= since)
-        if until is not None:
-            chosen = chosen.where(WebhookDelivery.created_at < until)
-        if statuses:
-            chosen = chosen.where(WebhookDelivery.status.in_(statuses))
-        if limit is not None:
-            chosen = chosen.order_by(WebhookDelivery.created_at).limit(limit)
         statement = (
             update(WebhookDelivery)
             .where(WebhookDelivery.id.in_(chosen.scalar_subquery()))
@@ -72,15 +61,33 @@ class WebhookDeliveryRepository(OrgScopedRepository[WebhookDelivery]):
     async def count_in_range(
         self, endpoint_id: str, since: datetime, until: datetime, statuses: Sequence[str] | None
     ) -> int:
+        """How many deliveries ``requeue`` would take for the same range."""
         statement = select(func.count()).where(
+            *self._selection(endpoint_id, None, since, until, statuses)
+        )
+        return int((await self.session.execute(statement)).scalar_one())
+
+    def _selection(
+        self,
+        endpoint_id: str,
+        delivery_id: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        statuses: Sequence[str] | None,
+    ) -> list[ColumnElement[bool]]:
+        conditions = [
             WebhookDelivery.org_id == self.org_id,
             WebhookDelivery.endpoint_id == endpoint_id,
-            WebhookDelivery.created_at >= since,
-            WebhookDelivery.created_at < until,
-        )
+        ]
+        if delivery_id is not None:
+            conditions.append(WebhookDelivery.id == delivery_id)
+        if since is not None:
+            conditions.append(WebhookDelivery.created_at >= since)
+        if until is not None:
+            conditions.append(WebhookDelivery.created_at < until)
         if statuses:
-            statement = statement.where(WebhookDelivery.status.in_(statuses))
-        return int((await self.session.execute(statement)).scalar_one())
+            conditions.append(WebhookDelivery.status.in_(statuses))
+        return conditions
 
     async def cancel_pending(self, endpoint_id: str, now: datetime) -> int:
         """A paused endpoint keeps nothing pending (see docs/webhooks.md)."""

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import secrets
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import aiohttp
 import asyncpg
 import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 
 class ApiClient(httpx.AsyncClient):
@@ -55,3 +58,35 @@ async def _admin(url: str, statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+class FakeResolver(AbstractResolver):
+    """Fixed DNS answers for test names (a DNS-rebinding stand-in); only ``localhost`` may
+    fall through to the system resolver, so no test ever resolves a real name."""
+
+    def __init__(self, answers: dict[str, list[str]]) -> None:
+        self.answers = answers
+        self.fallback: aiohttp.ThreadedResolver | None = None
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        if host not in self.answers:
+            assert host == "localhost", host  # anything else would be a test bug
+            self.fallback = self.fallback or aiohttp.ThreadedResolver()
+            return await self.fallback.resolve(host, port, family)
+        return [
+            ResolveResult(
+                hostname=host,
+                host=address,
+                port=port,
+                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+                proto=0,
+                flags=0,
+            )
+            for address in self.answers[host]
+        ]
+
+    async def close(self) -> None:
+        if self.fallback is not None:
+            await self.fallback.close()

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 import aiohttp
 import pytest
-from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.abc import ResolveResult
 from aiohttp.tracing import Trace
 from yarl import URL
 
+from tests.support import FakeResolver
 from vozagent.webhooks.addresses import AddressRefused, GuardedConnector, guarded_connector
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
@@ -78,36 +79,6 @@ async def canary() -> AsyncIterator[Canary]:
     for server in canary.servers:
         server.close()
         await server.wait_closed()
-
-
-class FakeResolver(AbstractResolver):
-    """Fixed answers for test names (a DNS-rebinding stand-in); the system resolver else."""
-
-    def __init__(self, answers: dict[str, list[str]]) -> None:
-        self.answers = answers
-        self.fallback = aiohttp.ThreadedResolver()
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        if host not in self.answers:
-            # Only "localhost" gets here; anything else would be a test bug.
-            assert host == "localhost", host
-            return await self.fallback.resolve(host, port, family)
-        return [
-            ResolveResult(
-                hostname=host,
-                host=address,
-                port=port,
-                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
-                proto=0,
-                flags=0,
-            )
-            for address in self.answers[host]
-        ]
-
-    async def close(self) -> None:
-        await self.fallback.close()
 
 
 def _address_refused(exc: BaseException) -> AddressRefused | None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-import socket
 
 import pytest
-from aiohttp.abc import AbstractResolver, ResolveResult
 
+from tests.support import FakeResolver
 from vozagent.webhooks.addresses import (
     AddressRefused,
     GuardedResolver,
@@ -190,29 +189,6 @@ def test_public_literals_are_accepted_at_save() -> None:
     assert url_problem("https://8.8.8.8/", allow_http=False, allow_private=False) is None
     assert url_problem("https://134744072/", allow_http=False, allow_private=False) is None
     assert url_problem("https://[2606:4700::1111]/", allow_http=False, allow_private=False) is None
-
-
-class FakeResolver(AbstractResolver):
-    def __init__(self, answers: dict[str, list[str]]) -> None:
-        self.answers = answers
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        return [
-            ResolveResult(
-                hostname=host,
-                host=address,
-                port=port,
-                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
-                proto=0,
-                flags=0,
-            )
-            for address in self.answers[host]
-        ]
-
-    async def close(self) -> None:
-        pass
 
 
 async def test_guarded_resolver_refuses_a_mixed_answer_instead_of_filtering_it() -> None:

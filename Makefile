@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test check lint typecheck imports bench clean
+# Debian packages the telephony tests drive as real protocol peers (SIP UAs, a browser).
+SYSTEM_PACKAGES := baresip-core sip-tester sox espeak-ng chromium chromium-driver
+
+.PHONY: install system-deps run test check lint typecheck imports bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +22,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# Installs the Debian packages when they are missing and we may (root, apt-get present).
+system-deps:
+	@if ! command -v baresip >/dev/null || ! command -v sipp >/dev/null || ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -q $(SYSTEM_PACKAGES) || (apt-get update -q && apt-get install -y -q $(SYSTEM_PACKAGES))) >/dev/null; \
+	  else echo "note: install $(SYSTEM_PACKAGES) for the SIP and browser tests"; fi; \
+	fi
+
 run: install
 	$(BIN)/vozagent serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install system-deps
 	$(BIN)/python -m pytest -q
 
 lint: install

@@ -14,7 +14,6 @@ async def test_create_list_filter(api: ApiClient) -> None:
             "phone_number": unique_phone(),
             "label": "Main Line",
             "provider": "twilio",
-            "credentials_ref": "main-account",
         },
     )
     b = await api.create(

@@ -14,6 +14,8 @@ PREFIXES = {
     "api_key": "key-",
     "event": "evt-",
     "delivery": "dlv-",
+    "telephony_credential": "tc-",
+    "dnc_entry": "dnc-",
     "contact": "",
     "assistant": "",
 }

@@ -21,7 +21,7 @@ class PhoneNumberCreate(RequestModel):
     fallback_number: PhoneText | None = None
     caller_id_override: PhoneText | None = None
     sms_enabled: bool = False
-    credentials_ref: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    credentials_id: str | None = Field(default=None, max_length=64)
 
 
 class PhoneNumberUpdate(RequestModel):
@@ -32,7 +32,7 @@ class PhoneNumberUpdate(RequestModel):
     fallback_number: PhoneText | None = None
     caller_id_override: PhoneText | None = None
     sms_enabled: bool | None = None
-    credentials_ref: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    credentials_id: str | None = Field(default=None, max_length=64)
 
 
 class PhoneNumberRead(ResponseModel):
@@ -47,6 +47,6 @@ class PhoneNumberRead(ResponseModel):
     caller_id_override: str | None
     sms_enabled: bool
     monthly_cost_cents: int
-    credentials_ref: str | None
+    credentials_id: str | None
     created_at: Timestamp
     updated_at: Timestamp

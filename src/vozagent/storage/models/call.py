@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vozagent.storage.base import Base, OrgScopedMixin, TimestampedMixin
@@ -20,6 +22,17 @@ class Call(OrgScopedMixin, TimestampedMixin, Base):
             "dial_after",
             postgresql_where=text("call_status = 'queued'"),
         ),
+        # Live calls, counted against the concurrency caps at every claim.
+        Index(
+            "ix_calls_live",
+            "org_id",
+            "phone_number_id",
+            postgresql_where=text(
+                "call_status IN ('ringing', 'in-progress') "
+                "OR (call_status = 'queued' AND claimed_by IS NOT NULL)"
+            ),
+        ),
+        Index("ix_calls_provider_ref", "provider_call_id"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -59,3 +72,15 @@ class Call(OrgScopedMixin, TimestampedMixin, Base):
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     provider_call_id: Mapped[str | None] = mapped_column(String(200))
+    carrier: Mapped[str | None] = mapped_column(String(32))
+    end_reason: Mapped[str | None] = mapped_column(String(200))
+    answered_by: Mapped[str | None] = mapped_column(String(16))
+    # The carrier's ordering of its status callbacks; older ones are ignored.
+    last_sequence: Mapped[int | None] = mapped_column(Integer)
+    ringing_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by POST /v1/calls/{id}/cancel on a live call; the node holding it hangs up.
+    hangup_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Mixed recording under data_dir/recordings (relative path); served by signed URL.
+    recording_path: Mapped[str | None] = mapped_column(Text)
+    sandbox_persona: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    latency: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -32,5 +32,9 @@ class PhoneNumber(OrgScopedMixin, TimestampedMixin, Base):
     caller_id_override: Mapped[str | None] = mapped_column(String(32))
     sms_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     monthly_cost_cents: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    # Names a credential set in the server's configuration; never the secret itself.
-    credentials_ref: Mapped[str | None] = mapped_column(String(100))
+    # The carrier account this number belongs to (twilio, telnyx, sip); never the secret.
+    credentials_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("telephony_credentials.id", ondelete="RESTRICT")
+    )
+    # Simultaneous calls through this number; unlimited (only the organization's cap) if null.
+    max_concurrent_calls: Mapped[int | None] = mapped_column(Integer)

@@ -8,6 +8,8 @@ gets credentials through it. Carriers are leaves: adding one never changes the d
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -128,7 +130,9 @@ class CarrierContext:
     public_url: str
     # For carrier REST calls: goes through the SSRF guard, since api_base_url is user input.
     http: aiohttp.ClientSession
-    # Per-carrier settings (ring timeouts, SIP bind address, ...), from VOZAGENT_* settings.
+    # Signs the single-use tokens that authenticate our own media URLs (HMAC key).
+    signing_key: bytes = b""
+    # Per-carrier settings (SIP bind address, ...), from VOZAGENT_* settings.
     settings: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -172,15 +176,25 @@ class Carrier(ABC):
     async def hang_up(self, handle: CallHandle) -> None:
         """End the call in any state (cancel while ringing); a no-op when already over."""
 
-    async def find_call(self, call_id: str, account: CarrierAccount | None) -> str | None:
-        """After a crash: the reference of a call the carrier already has for ``call_id``.
+    async def find_call(self, request: DialRequest, since: datetime) -> str | None:
+        """After a crash: the reference of a call the carrier already has for this dial.
 
-        The dialer asks before dialling again a call whose previous claim was lost, so a
-        call is never placed twice. Carriers whose calls cannot outlive our process (the
-        sandbox, SIP, browser) keep this default.
+        The dialer asks before dialling again a call whose previous claim was lost (the
+        worker died between asking the carrier and recording its answer), so a call is
+        never placed twice. ``since`` is when the lost claim was made. Carriers whose calls
+        cannot outlive our process (the sandbox, SIP, browser) keep this default.
         """
         return None
 
     def routes(self) -> Sequence[BaseRoute]:
         """HTTP and WebSocket routes, mounted under ``/telephony/<name>``."""
         return ()
+
+
+def media_token(signing_key: bytes, call_id: str) -> str:
+    """The token a carrier's media socket must present for ``call_id`` (HMAC-SHA256)."""
+    return hmac.new(signing_key, f"media:{call_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def media_token_valid(signing_key: bytes, call_id: str, token: str) -> bool:
+    return bool(signing_key) and hmac.compare_digest(media_token(signing_key, call_id), token)

@@ -55,6 +55,29 @@ class Settings(BaseSettings):
     # A claimed delivery becomes due again this long after its worker stopped answering.
     webhook_lease_seconds: float = 60.0
     webhook_secret_overlap_hours: float = 24.0
+    # Calls. Our externally reachable base URL, used in every callback, TwiML and media URL
+    # handed to a carrier; default: the address `serve` listens on.
+    public_url: str | None = None
+    carriers: list[str] = Field(default_factory=lambda: ["sandbox", "browser", "twilio", "telnyx"])
+    # Per-minute price per carrier, for `cost` (sandbox and browser are simulated prices).
+    call_rates_per_minute: dict[str, float] = Field(
+        default_factory=lambda: {
+            "sandbox": 0.01,
+            "browser": 0.0,
+            "sip": 0.005,
+            "twilio": 0.014,
+            "telnyx": 0.01,
+        }
+    )
+    carrier_calls_per_second: dict[str, float] = Field(
+        default_factory=lambda: {"twilio": 1.0, "telnyx": 10.0, "sandbox": 50.0}
+    )
+    ring_timeout_seconds: int = 30
+    sandbox_answer_delay_seconds: float = 1.0
+    sip_bind_host: str = "127.0.0.1"
+    sip_bind_port: int = 5060
+    recording_url_ttl_seconds: int = 3600
+    recording_retention_days: int = 90
     db_pool_size: int = 10
     db_max_overflow: int = 20
     # "null" opens a connection per session (tests that drive the app from many loops).

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -12,6 +16,7 @@ from vozagent.api.ratelimit import RateLimiter
 from vozagent.config import Settings
 from vozagent.core.secrets_box import SecretBox
 from vozagent.storage.db import Database
+from vozagent.workers.calls.telephony import TelephonyRoutes, running_telephony
 from vozagent.workers.runner import running_workers
 
 
@@ -49,11 +54,27 @@ def create_app(settings: Settings, database_url: str) -> FastAPI:
         ),
         secret_box=SecretBox(load_master_key(settings)),
     )
-    if not settings.workers_enabled:
-        return create_api(container)
+    routes = TelephonyRoutes()
+    box, clock = container.secret_box, container.clock
+    if settings.workers_enabled:
+        return create_api(
+            container,
+            telephony=routes,
+            background=lambda: running_workers(
+                settings, database, box, clock, routes=routes, dial=True
+            ),
+        )
+    # API only: carriers' callbacks and media sockets are still served here.
     return create_api(
         container,
-        background=lambda: running_workers(
-            settings, database, container.secret_box, container.clock
+        telephony=routes,
+        background=lambda: _without_result(
+            running_telephony(settings, database, box, clock, routes=routes, dial=False)
         ),
     )
+
+
+@contextlib.asynccontextmanager
+async def _without_result(manager: AbstractAsyncContextManager[Any]) -> AsyncIterator[None]:
+    async with manager:
+        yield

@@ -1,10 +1,20 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
 
+from tests.conftest import BASE_URL, make_settings
 from tests.support import ApiClient, unique_phone
+from vozagent.server import create_app
+from vozagent.storage.db import Database
+from vozagent.storage.models import Call
 
 pytestmark = pytest.mark.integration
 
@@ -178,3 +188,188 @@ async def test_list_filters(api: ApiClient) -> None:
     assert bad.status_code == 400
     assert bad.json()["error"]["details"]["invalid_fields"] == ["status"]
     assert (await api.get("/v1/calls/call-nope")).status_code == 404
+
+
+EXTENSION_FIELDS = {"end_reason", "answered_by", "attempts", "carrier"}
+PERSONA = {
+    "lines": ["Hello?", "Yes, this is Ana.", "Not interested, bye."],
+    "voice": "lucia",
+    "pauses_ms": [200, 800],
+    "barge_in": {"line": 1, "after_ms": 350},
+    "hang_up_after_line": 2,
+}
+
+
+async def _stored_call(db: Database, call_id: str) -> Call:
+    async with db.transaction() as session:
+        return (await session.execute(select(Call).where(Call.id == call_id))).scalar_one()
+
+
+async def test_extension_fields_and_carrier(api: ApiClient) -> None:
+    await outbound_setup(api)
+    created = await api.create(
+        "/v1/calls/outbound", {"phone_number": unique_phone(), "assistant_name": "Voz"}
+    )
+    assert set(created) == OUTBOUND_FIELDS  # the documented response is unchanged
+    call = (await api.get(f"/v1/calls/{created['call_id']}")).json()
+    assert EXTENSION_FIELDS <= set(call)
+    assert call["carrier"] == "sandbox" and call["attempts"] == 0
+    assert call["end_reason"] is None and call["answered_by"] is None
+    assert (await api.get("/v1/calls", params={"status": "voicemail"})).json() == []
+
+
+async def test_sandbox_persona_is_validated_and_stored(api: ApiClient, db: Database) -> None:
+    assistant = await outbound_setup(api)
+    created = await api.create(
+        "/v1/calls/outbound",
+        {
+            "phone_number": unique_phone(),
+            "assistant_id": assistant["id"],
+            "sandbox_persona": PERSONA,
+        },
+    )
+    assert (await _stored_call(db, created["call_id"])).sandbox_persona == PERSONA
+    minimal = await api.create(
+        "/v1/calls/outbound",
+        {
+            "phone_number": unique_phone(),
+            "assistant_id": assistant["id"],
+            "sandbox_persona": {"lines": ["Hi"]},
+        },
+    )
+    assert (await _stored_call(db, minimal["call_id"])).sandbox_persona == {"lines": ["Hi"]}
+
+
+@pytest.mark.parametrize(
+    ("persona", "field"),
+    [
+        ({}, "sandbox_persona.lines"),
+        ({"lines": []}, "sandbox_persona.lines"),
+        ({"lines": ["x"] * 51}, "sandbox_persona.lines"),
+        ({"lines": ["x" * 501]}, "sandbox_persona.lines.0"),
+        ({"lines": ["ok", 7]}, "sandbox_persona.lines.1"),
+        ({"lines": ["ok"], "pauses_ms": ["100"]}, "sandbox_persona.pauses_ms.0"),
+        ({"lines": ["ok"], "pauses_ms": [-1]}, "sandbox_persona.pauses_ms.0"),
+        ({"lines": ["ok"], "barge_in": {"line": 0}}, "sandbox_persona.barge_in.after_ms"),
+        ({"lines": ["ok"], "barge_in": {"line": 3, "after_ms": 5}}, "sandbox_persona"),
+        ({"lines": ["ok"], "hang_up_after_line": 1}, "sandbox_persona"),
+        ({"lines": ["ok"], "mood": "angry"}, "sandbox_persona.mood"),
+        ({"lines": ["nul \u0000"]}, "sandbox_persona"),
+        ("Hello", "sandbox_persona"),
+    ],
+)
+async def test_sandbox_persona_validation(api: ApiClient, persona: Any, field: str) -> None:
+    assistant = await outbound_setup(api)
+    response = await api.post(
+        "/v1/calls/outbound",
+        json={
+            "phone_number": unique_phone(),
+            "assistant_id": assistant["id"],
+            "sandbox_persona": persona,
+        },
+    )
+    assert response.status_code == 400, response.text
+    details = response.json()["error"]["details"]
+    assert field in details.get("invalid_fields", []) + details.get("missing_fields", [])
+    assert (await api.get("/v1/calls")).json() == []
+
+
+async def test_sandbox_persona_needs_a_sandbox_number(api: ApiClient) -> None:
+    number = await api.create(
+        "/v1/phone-numbers", {"phone_number": unique_phone(), "provider": "twilio"}
+    )
+    assistant = await api.create(
+        "/v1/assistants",
+        {"name": "Tw", "assistant_type": "outbound", "phone_number_id": number["id"]},
+    )
+    body = {"phone_number": unique_phone(), "assistant_id": assistant["id"]}
+    refused = await api.post("/v1/calls/outbound", json={**body, "sandbox_persona": PERSONA})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["details"]["invalid_fields"] == ["sandbox_persona"]
+    assert (await api.get("/v1/calls")).json() == []
+    placed = await api.create("/v1/calls/outbound", body)
+    call = (await api.get(f"/v1/calls/{placed['call_id']}")).json()
+    assert call["carrier"] == "twilio"
+
+
+async def test_caller_id_precedence(api: ApiClient) -> None:
+    assistant = await api.create("/v1/assistants", {"name": "Multi", "assistant_type": "custom"})
+
+    async def number(**slots: Any) -> dict[str, Any]:
+        body = {"phone_number": unique_phone(), "provider": "sandbox", **slots}
+        return await api.create("/v1/phone-numbers", body)
+
+    async def caller_number() -> str | None:
+        response = await api.post(
+            "/v1/calls/outbound",
+            json={"phone_number": unique_phone(), "assistant_id": assistant["id"]},
+        )
+        if response.status_code != 201:
+            return str(response.json()["error"]["code"])
+        call = (await api.get(f"/v1/calls/{response.json()['call_id']}")).json()
+        return str(call["phone_number_id"])
+
+    default = await number()
+    assert await caller_number() == "no_caller_id"
+    inbound = await number(assistant_id=assistant["id"])
+    assert await caller_number() == inbound["id"]  # the existing fallback
+    await api.patch("/v1/call-settings", json={"default_outbound_number_id": default["id"]})
+    assert await caller_number() == default["id"]  # the default beats the inbound slot
+    outbound = await number(outbound_assistant_id=assistant["id"])
+    assert await caller_number() == outbound["id"]  # the outbound slot beats both
+    await api.patch(f"/v1/phone-numbers/{outbound['id']}", json={"status": "inactive"})
+    await api.patch(f"/v1/phone-numbers/{default['id']}", json={"status": "inactive"})
+    assert await caller_number() == inbound["id"]  # inactive numbers are skipped
+
+
+class FixedClock:
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+
+@pytest.fixture
+async def clocked_app(tmp_data_dir: Path, database_url: str) -> AsyncIterator[FastAPI]:
+    app = create_app(make_settings(tmp_data_dir), database_url)
+    app.state.container.clock = FixedClock(datetime(2030, 6, 1, 3, 0, tzinfo=UTC))
+    yield app
+    await app.state.container.database.dispose()
+
+
+async def test_dial_after_follows_callee_calling_hours(
+    clocked_app: FastAPI, api: ApiClient, db: Database
+) -> None:
+    clock: FixedClock = clocked_app.state.container.clock
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=clocked_app),
+        base_url=BASE_URL,
+        headers={"Authorization": f"Bearer {api.key}"},
+    ) as client:
+        assistant = await outbound_setup(api)
+
+        async def dial_after(phone: str) -> datetime:
+            response = await client.post(
+                "/v1/calls/outbound", json={"phone_number": phone, "assistant_id": assistant["id"]}
+            )
+            assert response.status_code == 201, response.text
+            stored = (await _stored_call(db, response.json()["call_id"])).dial_after
+            assert stored is not None
+            return stored
+
+        # 03:00 UTC; default hours 08:00-21:00 callee time.
+        assert await dial_after(unique_phone()) == datetime(2030, 6, 1, 8, 0, tzinfo=UTC)
+        assert await dial_after("+12125550147") == datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+        await client.patch("/v1/call-settings", json={"calling_hours_start": "02:00"})
+        immediate = await dial_after(unique_phone())  # 03:00 is inside 02:00-21:00 UTC
+        assert immediate.year != clock.current.year  # the database's clock, not the fake one
+        await client.patch(
+            "/v1/call-settings", json={"calling_hours_start": "09:00", "calling_hours_end": "10:00"}
+        )
+        window = await client.post(
+            "/v1/calls/outbound",
+            json={"phone_number": "+79161234567", "assistant_id": assistant["id"]},
+        )
+        assert window.status_code == 422
+        assert window.json()["error"]["code"] == "no_calling_window"

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from tests.support import ApiClient, unique_phone
+from tests.support import ApiClient, OrgFactory, unique_phone
 
 pytestmark = pytest.mark.integration
 
@@ -81,3 +83,83 @@ async def test_delete(api: ApiClient) -> None:
     )
     assert (await api.delete(f"/v1/phone-numbers/{number['id']}")).status_code == 200
     assert (await api.get(f"/v1/phone-numbers/{number['id']}")).status_code == 404
+
+
+async def _twilio_credentials(api: ApiClient) -> dict[str, Any]:
+    return await api.create(
+        "/v1/telephony-credentials",
+        {"provider": "twilio", "credentials": {"account_sid": "AC1", "auth_token": "t0ken"}},
+    )
+
+
+async def test_credentials_id_and_max_concurrent_calls(api: ApiClient) -> None:
+    creds = await _twilio_credentials(api)
+    number = await api.create(
+        "/v1/phone-numbers",
+        {
+            "phone_number": unique_phone(),
+            "provider": "twilio",
+            "credentials_id": creds["id"],
+            "max_concurrent_calls": 3,
+        },
+    )
+    assert number["credentials_id"] == creds["id"]
+    assert number["max_concurrent_calls"] == 3
+    assert "credentials_ref" not in number
+    plain = await api.create(
+        "/v1/phone-numbers", {"phone_number": unique_phone(), "provider": "sandbox"}
+    )
+    assert plain["credentials_id"] is None and plain["max_concurrent_calls"] is None
+    cleared = await api.patch(
+        f"/v1/phone-numbers/{number['id']}",
+        json={"credentials_id": None, "max_concurrent_calls": None},
+    )
+    assert cleared.status_code == 200
+    assert cleared.json()["credentials_id"] is None
+    assert cleared.json()["max_concurrent_calls"] is None
+    again = await api.patch(
+        f"/v1/phone-numbers/{number['id']}",
+        json={"credentials_id": creds["id"], "max_concurrent_calls": 7.0},
+    )
+    assert again.json()["credentials_id"] == creds["id"]
+    assert again.json()["max_concurrent_calls"] == 7
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, "3", 10_001])
+async def test_max_concurrent_calls_must_be_a_positive_integer(api: ApiClient, value: Any) -> None:
+    response = await api.post(
+        "/v1/phone-numbers",
+        json={"phone_number": unique_phone(), "provider": "sandbox", "max_concurrent_calls": value},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["invalid_fields"] == ["max_concurrent_calls"]
+
+
+async def test_credentials_must_exist_in_org_and_match_provider(
+    api: ApiClient, new_org: OrgFactory
+) -> None:
+    creds = await _twilio_credentials(api)
+    mismatch = await api.post(
+        "/v1/phone-numbers",
+        json={"phone_number": unique_phone(), "provider": "telnyx", "credentials_id": creds["id"]},
+    )
+    assert mismatch.status_code == 400
+    error = mismatch.json()["error"]
+    assert error["code"] == "credentials_provider_mismatch"
+    assert error["details"]["invalid_fields"] == ["credentials_id"]
+    sandbox = await api.create(
+        "/v1/phone-numbers", {"phone_number": unique_phone(), "provider": "sandbox"}
+    )
+    patched = await api.patch(
+        f"/v1/phone-numbers/{sandbox['id']}", json={"credentials_id": creds["id"]}
+    )
+    assert patched.json()["error"]["code"] == "credentials_provider_mismatch"
+    other = await new_org()
+    foreign = await other.post(
+        "/v1/phone-numbers",
+        json={"phone_number": unique_phone(), "provider": "twilio", "credentials_id": creds["id"]},
+    )
+    assert foreign.status_code == 404
+    assert foreign.json()["error"]["code"] == "telephony_credential_not_found"
+    assert foreign.json()["error"]["details"]["field"] == "credentials_id"
+    assert (await other.get("/v1/phone-numbers")).json() == []

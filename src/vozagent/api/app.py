@@ -5,16 +5,26 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import text
+from starlette.types import ASGIApp
 
 from vozagent import __version__
 from vozagent.api import errors
 from vozagent.api.container import Container
 from vozagent.api.middleware import EdgeMiddleware
 from vozagent.api.openapi import build_openapi
-from vozagent.api.v1 import assistants, calls, contacts, phone_numbers, webhooks
+from vozagent.api.v1 import (
+    assistants,
+    call_settings,
+    calls,
+    contacts,
+    dnc,
+    phone_numbers,
+    telephony_credentials,
+    webhooks,
+)
 
 _LANDING = """<!doctype html><html><head><meta charset="utf-8"><title>vozagent</title></head>
 <body style="font-family:sans-serif;max-width:40em;margin:3em auto">
@@ -27,7 +37,12 @@ _LANDING = """<!doctype html><html><head><meta charset="utf-8"><title>vozagent</
 Background = Callable[[], AbstractAsyncContextManager[None]]
 
 
-def create_api(container: Container, *, background: Background | None = None) -> FastAPI:
+def create_api(
+    container: Container,
+    *,
+    background: Background | None = None,
+    telephony: ASGIApp | None = None,
+) -> FastAPI:
     """``background`` runs for the app's lifetime (the composition root passes the workers)."""
 
     @asynccontextmanager
@@ -49,9 +64,29 @@ def create_api(container: Container, *, background: Background | None = None) ->
     errors.install(app)
 
     v1 = APIRouter(prefix="/v1")
-    for module in (contacts, calls, assistants, phone_numbers, webhooks):
+    for module in (
+        contacts,
+        calls,
+        assistants,
+        phone_numbers,
+        webhooks,
+        dnc,
+        telephony_credentials,
+        call_settings,
+    ):
         v1.include_router(module.router)
     app.include_router(v1)
+
+    if telephony is not None:
+        # Carriers' callbacks, TwiML and media sockets (authenticated by the carriers'
+        # own signatures and per-call tokens, not by API keys).
+        app.mount("/telephony", telephony)
+        app.state.telephony = telephony
+
+        @app.get("/phone", include_in_schema=False)
+        async def browser_phone(request: Request) -> RedirectResponse:
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"/telephony/browser/phone{query}")
 
     @app.get("/", include_in_schema=False)
     async def landing() -> HTMLResponse:

@@ -51,13 +51,17 @@ async def authenticate(request: Request) -> Principal:
     return principal
 
 
+def require_scope(principal: Principal, scope: str) -> None:
+    if scope not in principal.scopes:
+        raise InsufficientScope(
+            f"This API key lacks the '{scope}' scope",
+            details={"required_scope": scope, "granted_scopes": sorted(principal.scopes)},
+        )
+
+
 def require(scope: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        if scope not in principal.scopes:
-            raise InsufficientScope(
-                f"This API key lacks the '{scope}' scope",
-                details={"required_scope": scope, "granted_scopes": sorted(principal.scopes)},
-            )
+        require_scope(principal, scope)
         return principal
 
     dependency.__name__ = f"require_{scope.replace(':', '_')}"

@@ -6,12 +6,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vozagent.api.container import Container
 from vozagent.domain.assistants.service import AssistantService
+from vozagent.domain.call_settings.service import CallSettingsService
 from vozagent.domain.calls.service import CallService
 from vozagent.domain.contacts.service import ContactService
+from vozagent.domain.dnc.service import DncService
 from vozagent.domain.events.service import EventService
 from vozagent.domain.idempotency.service import IdempotencyService
 from vozagent.domain.organizations.service import OrganizationService
 from vozagent.domain.phone_numbers.service import PhoneNumberService
+from vozagent.domain.telephony_credentials.service import TelephonyCredentialService, UrlPolicy
 from vozagent.domain.webhooks.service import WebhookService
 
 
@@ -44,6 +47,7 @@ class Services:
             assistants=self.assistants(),
             default_region=self._region,
             events=self.events(),
+            clock=self.container.clock,
         )
 
     def webhooks(self) -> WebhookService:
@@ -55,6 +59,22 @@ class Services:
             events=self.events(),
             clock=self.container.clock,
         )
+
+    def dnc(self) -> DncService:
+        return DncService(self.session, self.org_id, default_region=self._region)
+
+    def telephony_credentials(self) -> TelephonyCredentialService:
+        # api_base_url is an outbound HTTP target like a webhook URL: the same SSRF settings.
+        settings = self.container.settings
+        policy = UrlPolicy(
+            allow_http=settings.webhooks_allow_http, allow_private=settings.webhooks_allow_private
+        )
+        return TelephonyCredentialService(
+            self.session, self.org_id, box=self.container.secret_box, policy=policy
+        )
+
+    def call_settings(self) -> CallSettingsService:
+        return CallSettingsService(self.session, self.org_id)
 
     def organizations(self) -> OrganizationService:
         return OrganizationService(self.session)

@@ -59,6 +59,7 @@ def serve(
             embedded = EmbeddedPostgres(settings.data_dir)
             url = embedded.start()
         seeded = asyncio.run(prepare_database(url, settings))
+        settings = settings.model_copy(update={"host": host, "port": port})
         app = create_app(settings, url)
         _banner(host, port, settings, seeded)
         _absorb_replayed_signals()

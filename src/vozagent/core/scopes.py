@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-RESOURCES = ("contacts", "calls", "assistants", "phone_numbers", "webhooks")
+RESOURCES = (
+    "contacts",
+    "calls",
+    "assistants",
+    "phone_numbers",
+    "webhooks",
+    # Extensions: the do-not-call list, carrier credentials, the organization's call settings.
+    "dnc",
+    "telephony",
+    "settings",
+)
 ALL_SCOPES: tuple[str, ...] = tuple(f"{r}:{a}" for r in RESOURCES for a in ("read", "write"))
 
 

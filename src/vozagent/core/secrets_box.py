@@ -6,12 +6,20 @@ encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under the server's master key.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from cryptography.fernet import Fernet, InvalidToken
 
 
 class SecretBox:
     def __init__(self, master_key: str) -> None:
         self._fernet = Fernet(master_key.encode())
+        self._master = master_key.encode()
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A key for one purpose (e.g. signing media URLs), stable across processes."""
+        return hmac.new(self._master, purpose.encode(), hashlib.sha256).digest()
 
     @staticmethod
     def generate_master_key() -> str:

@@ -155,7 +155,7 @@ async def pump(
                 pass
         except Exception as error:  # any transport error ends the stream the same way
             log.debug("media stream %s closed: %s", link.call_id, type(error).__name__)
-        await link._remote_closed("remote")
+        await link.remote_closed("remote")
 
     link.start()
     reader = asyncio.create_task(read(), name=f"stream-reader-{link.call_id}")

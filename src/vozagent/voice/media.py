@@ -163,6 +163,16 @@ class MediaLink(ABC):
     def closed(self) -> bool:
         return self._closed is not None
 
+    @property
+    def close_reason(self) -> str | None:
+        """Who ended the link ("remote", "local", "error"); None while it is open."""
+        return None if self._closed is None else self._closed.reason
+
+    async def remote_closed(self, reason: str = "remote") -> None:
+        """The transport ended from the far side (the carrier's reader calls this)."""
+        if self._finish(reason):
+            await self._stop_pacer()
+
     # -- the carrier's side --------------------------------------------------------------
 
     def _audio_in(self, pcm: bytes) -> None:
@@ -177,8 +187,7 @@ class MediaLink(ABC):
             self._events.put_nowait(DtmfReceived(digit))
 
     async def _remote_closed(self, reason: str = "remote") -> None:
-        if self._finish(reason):
-            await self._stop_pacer()
+        await self.remote_closed(reason)
 
     @abstractmethod
     async def _transmit(self, frame: bytes) -> None:

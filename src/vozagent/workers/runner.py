@@ -13,6 +13,7 @@ from vozagent.core.clock import Clock
 from vozagent.core.secrets_box import SecretBox
 from vozagent.storage.db import Database, plain_dsn
 from vozagent.webhooks.sender import WebhookSender
+from vozagent.workers.calls.telephony import TelephonyRoutes, running_telephony
 from vozagent.workers.wakeup import ListeningWakeup
 from vozagent.workers.webhook_delivery import DeliveryTuning, WebhookDeliveryWorker
 
@@ -31,6 +32,23 @@ def delivery_tuning(settings: Settings) -> DeliveryTuning:
 
 @contextlib.asynccontextmanager
 async def running_workers(
+    settings: Settings,
+    database: Database,
+    box: SecretBox,
+    clock: Clock,
+    *,
+    routes: TelephonyRoutes | None = None,
+    dial: bool = True,
+) -> AsyncIterator[None]:
+    """Webhook delivery and the call machinery (dialer when ``dial``; media routes when
+    this process serves HTTP)."""
+    async with running_telephony(settings, database, box, clock, routes=routes, dial=dial):
+        async with _delivering(settings, database, box, clock):
+            yield
+
+
+@contextlib.asynccontextmanager
+async def _delivering(
     settings: Settings, database: Database, box: SecretBox, clock: Clock
 ) -> AsyncIterator[None]:
     stop = asyncio.Event()

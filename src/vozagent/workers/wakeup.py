@@ -41,9 +41,10 @@ class Wakeup:
 class ListeningWakeup(Wakeup):
     """A Wakeup that also LISTENs on the delivery channel over its own connection."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, *, channel: str = DELIVERY_CHANNEL) -> None:
         super().__init__()
         self._dsn = dsn
+        self._channel = channel
         self._connection: asyncpg.Connection | None = None
         self._last_try = 0.0
 
@@ -65,7 +66,7 @@ class ListeningWakeup(Wakeup):
         self._last_try = time.monotonic()
         try:
             connection = await asyncpg.connect(self._dsn)
-            await connection.add_listener(DELIVERY_CHANNEL, self._notified)
+            await connection.add_listener(self._channel, self._notified)
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("webhook LISTEN unavailable, polling instead: %s", exc)
             return

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vozagent.core.errors import Conflict, InvalidRequest, NotFound, PaymentRequired
+from vozagent.core.errors import Conflict, InvalidRequest, NotFound, PaymentRequired, VozError
 
 
 class CallNotFound(NotFound):
@@ -61,4 +61,18 @@ class NoCallerId(Conflict):
             "No active phone number can place this assistant's calls; assign one to its "
             "outbound slot",
             details={"assistant_id": assistant_id},
+        )
+
+
+class OutsideEveryCallingWindow(VozError):
+    """422: the number's time zones never share a moment inside the calling hours."""
+
+    status_code = 422
+    code = "no_calling_window"
+
+    def __init__(self, phone_number: str, zones: list[str]) -> None:
+        super().__init__(
+            "The calling hours never hold in all of this number's time zones at once; "
+            "widen them with PATCH /v1/call-settings",
+            details={"phone_number": phone_number, "time_zones": zones},
         )

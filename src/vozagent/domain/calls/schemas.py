@@ -1,8 +1,15 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from vozagent.core.timestamps import Timestamp
 from vozagent.domain.schemas import (
@@ -13,6 +20,7 @@ from vozagent.domain.schemas import (
     ResponseModel,
     ShortText,
     Tag,
+    contains_nul,
 )
 
 CALL_STATUSES = (
@@ -24,11 +32,58 @@ CALL_STATUSES = (
     "busy",
     "no-answer",
     "canceled",
+    "voicemail",
 )
 CallStatus = Literal[
-    "queued", "ringing", "in-progress", "completed", "failed", "busy", "no-answer", "canceled"
+    "queued",
+    "ringing",
+    "in-progress",
+    "completed",
+    "failed",
+    "busy",
+    "no-answer",
+    "canceled",
+    "voicemail",
 ]
 CallType = Literal["inbound", "outbound"]
+
+
+PersonaLine = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Millis = Annotated[int, Field(ge=0, le=600_000)]
+
+
+class _StrictPart(BaseModel):
+    # Stored as sent and replayed by the sandbox callee: no coercion, no unknown keys.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class BargeIn(_StrictPart):
+    line: int = Field(ge=0, le=49, description="Index of the callee line that interrupts")
+    after_ms: Millis
+
+
+class SandboxPersona(_StrictPart):
+    """Extension: what the sandbox carrier's simulated callee says (sandbox numbers only)."""
+
+    lines: list[PersonaLine] = Field(min_length=1, max_length=50)
+    voice: str | None = Field(default=None, min_length=1, max_length=100)
+    pauses_ms: list[Millis] | None = Field(default=None, max_length=50)
+    barge_in: BargeIn | None = None
+    hang_up_after_line: int | None = Field(default=None, ge=0, le=49)
+
+    @model_validator(mode="after")
+    def _refers_to_real_lines(self) -> SandboxPersona:
+        count = len(self.lines)
+        if self.barge_in is not None and self.barge_in.line >= count:
+            raise ValueError(f"barge_in.line must be below the number of lines ({count})")
+        if self.hang_up_after_line is not None and self.hang_up_after_line >= count:
+            raise ValueError(f"hang_up_after_line must be below the number of lines ({count})")
+        if self.pauses_ms is not None and len(self.pauses_ms) > count:
+            raise ValueError(f"pauses_ms can have at most one pause per line ({count})")
+        # JSONB cannot hold U+0000 (the request model's own check does not look inside).
+        if contains_nul(self.model_dump()):
+            raise ValueError("text must not contain NUL (U+0000) characters")
+        return self
 
 
 class OutboundCallCreate(RequestModel):
@@ -40,6 +95,7 @@ class OutboundCallCreate(RequestModel):
     source: Label | None = None
     tags: list[Tag] | Tag | None = Field(default=None, description="One tag or a list of tags")
     notes: LongText | None = None
+    sandbox_persona: SandboxPersona | None = None
 
     @field_validator("tags")
     @classmethod
@@ -91,4 +147,8 @@ class CallRead(CallSummary):
     notes: str | None
     source: str | None
     failure_reason: str | None
+    end_reason: str | None
+    answered_by: str | None
+    attempts: int
+    carrier: str | None
     updated_at: Timestamp

@@ -2,14 +2,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vozagent.core.clock import Clock, SystemClock
+from vozagent.core.errors import InvalidRequest
 from vozagent.core.ids import new_id
 from vozagent.core.pagination import Page
 from vozagent.core.phone import to_e164
 from vozagent.domain.assistants.service import AssistantService
+from vozagent.domain.calls.calling_hours import NoCallingWindow, next_allowed_time
 from vozagent.domain.calls.errors import (
     AssistantChoiceConflict,
     AssistantChoiceMissing,
@@ -18,13 +22,17 @@ from vozagent.domain.calls.errors import (
     AssistantUnavailable,
     CallNotFound,
     NoCallerId,
+    OutsideEveryCallingWindow,
     SubscriptionInactive,
 )
 from vozagent.domain.calls.schemas import CallRead, OutboundCallCreate
 from vozagent.domain.contacts.service import CallContactDetails, ContactService
+from vozagent.domain.dnc.errors import NumberOnDncList
 from vozagent.domain.events.service import EventService
 from vozagent.storage.models import Assistant, Call, Contact, Organization, PhoneNumber
 from vozagent.storage.repositories.calls import CallRepository
+from vozagent.storage.repositories.dnc import DncRepository
+from vozagent.storage.repositories.phone_numbers import PhoneNumberRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +53,12 @@ class CallService:
         assistants: AssistantService,
         default_region: str,
         events: EventService,
+        clock: Clock | None = None,
     ) -> None:
         self.repository = CallRepository(session, org_id)
+        self.clock = clock or SystemClock()
+        self._dnc = DncRepository(session, org_id)
+        self._numbers = PhoneNumberRepository(session, org_id)
         self.events = events
         self.org_id = org_id
         self.contacts = contacts
@@ -83,8 +95,15 @@ class CallService:
         if organization.subscription_status != "active":
             raise SubscriptionInactive()
         phone = to_e164(data.phone_number, default_region=self.default_region)
+        await self._refuse_dnc(phone)
         assistant = await self._resolve_assistant(data)
-        number = await self._caller_id(assistant)
+        number = await self._caller_id(assistant, organization)
+        if data.sandbox_persona is not None and number.provider != "sandbox":
+            raise InvalidRequest(
+                "'sandbox_persona' is only for calls from a sandbox number",
+                details={"invalid_fields": ["sandbox_persona"], "provider": number.provider},
+            )
+        dial_after = self._dial_after(phone, organization)
         contact, is_new = await self.contacts.find_or_create_for_call(
             CallContactDetails(
                 phone_number=phone,
@@ -108,7 +127,13 @@ class CallService:
             notes=data.notes,
             source=data.source,
             appointment_booked=False,
-            dial_after=func.clock_timestamp(),
+            dial_after=dial_after,
+            carrier=number.provider,
+            sandbox_persona=(
+                data.sandbox_persona.model_dump(exclude_none=True)
+                if data.sandbox_persona is not None
+                else None
+            ),
         )
         call = await self.repository.add(call)
         await self.events.publish(
@@ -144,15 +169,44 @@ class CallService:
             )
         return assistant
 
-    async def _caller_id(self, assistant: Assistant) -> PhoneNumber:
-        """The number in the assistant's outbound slot, else one it answers on."""
+    async def _refuse_dnc(self, phone: str) -> None:
+        entry = await self._dnc.by_number(phone)
+        if entry is not None:
+            raise NumberOnDncList(phone, entry.id)
+
+    async def _caller_id(self, assistant: Assistant, organization: Organization) -> PhoneNumber:
+        """The number in the assistant's outbound slot, else the organization's default
+        outbound number, else one the assistant answers on."""
         numbers = [
             n
             for n in await self.assistants.numbers.linked_numbers([assistant.id])
             if n.status == "active"
         ]
-        for slot in ("outbound_assistant_id", "assistant_id"):
-            for number in numbers:
-                if getattr(number, slot) == assistant.id:
-                    return number
+        for number in numbers:
+            if number.outbound_assistant_id == assistant.id:
+                return number
+        default = await self._default_number(organization)
+        if default is not None:
+            return default
+        for number in numbers:
+            if number.assistant_id == assistant.id:
+                return number
         raise NoCallerId(assistant.id)
+
+    async def _default_number(self, organization: Organization) -> PhoneNumber | None:
+        if not organization.default_outbound_number_id:
+            return None
+        number = await self._numbers.get(organization.default_outbound_number_id)
+        return number if number is not None and number.status == "active" else None
+
+    def _dial_after(self, phone: str, organization: Organization) -> Any:
+        """The database's own clock when the callee may be rung now (so the row orders
+        with its neighbours), else the opening of the callee's calling window."""
+        now = self.clock.now()
+        try:
+            allowed = next_allowed_time(
+                now, phone, organization.calling_hours_start, organization.calling_hours_end
+            )
+        except NoCallingWindow as exc:
+            raise OutsideEveryCallingWindow(phone, [z.key for z in exc.zones]) from None
+        return func.clock_timestamp() if allowed == now else allowed

@@ -1,14 +1,22 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from vozagent.core.timestamps import Timestamp
-from vozagent.domain.schemas import PhoneText, RequestModel, ResponseModel, ShortText
+from vozagent.domain.schemas import (
+    PhoneText,
+    RequestModel,
+    ResponseModel,
+    ShortText,
+    integral_float_to_int,
+)
 
 Provider = Literal["sandbox", "browser", "sip", "twilio", "telnyx"]
 NumberStatus = Literal["active", "inactive", "pending"]
+# Simultaneous calls through one number; null: only the organization's cap applies.
+MaxConcurrent = Annotated[int, Field(ge=1, le=10_000), BeforeValidator(integral_float_to_int)]
 
 
 class PhoneNumberCreate(RequestModel):
@@ -22,6 +30,7 @@ class PhoneNumberCreate(RequestModel):
     caller_id_override: PhoneText | None = None
     sms_enabled: bool = False
     credentials_id: str | None = Field(default=None, max_length=64)
+    max_concurrent_calls: MaxConcurrent | None = None
 
 
 class PhoneNumberUpdate(RequestModel):
@@ -33,6 +42,7 @@ class PhoneNumberUpdate(RequestModel):
     caller_id_override: PhoneText | None = None
     sms_enabled: bool | None = None
     credentials_id: str | None = Field(default=None, max_length=64)
+    max_concurrent_calls: MaxConcurrent | None = None
 
 
 class PhoneNumberRead(ResponseModel):
@@ -48,5 +58,6 @@ class PhoneNumberRead(ResponseModel):
     sms_enabled: bool
     monthly_cost_cents: int
     credentials_id: str | None
+    max_concurrent_calls: int | None
     created_at: Timestamp
     updated_at: Timestamp

@@ -12,9 +12,15 @@ from vozagent.core.phone import to_e164
 from vozagent.domain.assistants.errors import AssistantNotFound
 from vozagent.domain.phone_numbers.errors import PhoneNumberInUse, PhoneNumberNotFound
 from vozagent.domain.phone_numbers.schemas import PhoneNumberCreate, PhoneNumberUpdate
+from vozagent.domain.telephony_credentials.errors import (
+    CredentialsProviderMismatch,
+    TelephonyCredentialNotFound,
+)
 from vozagent.storage.models import PhoneNumber
 from vozagent.storage.repositories.assistants import AssistantRepository
+from vozagent.storage.repositories.organizations import OrganizationRepository
 from vozagent.storage.repositories.phone_numbers import PhoneNumberRepository
+from vozagent.storage.repositories.telephony_credentials import TelephonyCredentialRepository
 
 _PHONE_FIELDS = ("fallback_number", "caller_id_override")
 _ASSISTANT_SLOTS = ("assistant_id", "outbound_assistant_id")
@@ -28,6 +34,7 @@ class PhoneNumberService:
         self.repository = PhoneNumberRepository(session, org_id)
         # Slot targets are only checked for existence in this organization.
         self._assistants = AssistantRepository(session, org_id)
+        self._credentials = TelephonyCredentialRepository(session, org_id)
 
     async def list(
         self, page: Page, *, status: str | None = None, provider: str | None = None
@@ -42,6 +49,7 @@ class PhoneNumberService:
 
     async def create(self, data: PhoneNumberCreate) -> PhoneNumber:
         fields = await self._clean(data.model_dump())
+        await self._check_credentials(fields.get("credentials_id"), data.provider)
         phone = to_e164(data.phone_number, default_region=self.default_region)
         if await self.repository.number_taken(phone):
             raise PhoneNumberInUse(phone)
@@ -64,6 +72,7 @@ class PhoneNumberService:
         if number is None:
             raise PhoneNumberNotFound(phone_number_id)
         changes = await self._clean(data.provided())
+        await self._check_credentials(changes.get("credentials_id"), number.provider)
         for name in ("status", "sms_enabled"):
             if name in changes and changes[name] is None:
                 changes.pop(name)  # not nullable: null means "leave as is"
@@ -76,6 +85,10 @@ class PhoneNumberService:
     async def delete(self, phone_number_id: str) -> PhoneNumber:
         number = await self.get(phone_number_id)
         await self.repository.delete(phone_number_id)
+        # The setting has no foreign key (migration 0003): never leave it on a deleted number.
+        await OrganizationRepository(self.session).forget_default_number(
+            self.org_id, phone_number_id
+        )
         return number
 
     async def assign(self, phone_number_id: str, assistant_id: str, slot: str) -> None:
@@ -95,6 +108,16 @@ class PhoneNumberService:
 
     async def linked_numbers(self, assistant_ids: Sequence[str]) -> Sequence[PhoneNumber]:
         return await self.repository.linked_to(assistant_ids)
+
+    async def _check_credentials(self, credentials_id: str | None, provider: str) -> None:
+        """Credentials must be this organization's, for the number's own provider."""
+        if not credentials_id:
+            return
+        credentials = await self._credentials.get(credentials_id)
+        if credentials is None:
+            raise TelephonyCredentialNotFound(credentials_id, field="credentials_id")
+        if credentials.provider != provider:
+            raise CredentialsProviderMismatch(credentials.provider, provider)
 
     async def _clean(self, fields: dict[str, Any]) -> dict[str, Any]:
         for name in _PHONE_FIELDS:

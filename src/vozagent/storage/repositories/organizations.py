@@ -27,6 +27,23 @@ class OrganizationRepository:
     async def get(self, org_id: str) -> Organization | None:
         return await self.session.get(Organization, org_id)
 
+    async def get_for_update(self, org_id: str) -> Organization | None:
+        return await self.session.get(
+            Organization, org_id, with_for_update=True, populate_existing=True
+        )
+
+    async def forget_default_number(self, org_id: str, phone_number_id: str) -> None:
+        """Unset the organization's default caller id if it is this (deleted) number."""
+        statement = (
+            update(Organization)
+            .where(
+                Organization.id == org_id,
+                Organization.default_outbound_number_id == phone_number_id,
+            )
+            .values(default_outbound_number_id=None)
+        )
+        await self.session.execute(statement)
+
     async def first(self) -> Organization | None:
         statement = select(Organization).order_by(Organization.created_at, Organization.id)
         return (await self.session.execute(statement.limit(1))).scalar_one_or_none()

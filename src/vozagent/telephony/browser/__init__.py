@@ -1,0 +1,1 @@
+"""The ``browser`` carrier: answer a call in a web page (see :mod:`.carrier`)."""

@@ -1,0 +1,1 @@
+"""The built-in sandbox carrier: a simulated telephone network inside vozagent."""

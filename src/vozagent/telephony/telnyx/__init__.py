@@ -1,0 +1,1 @@
+"""Telnyx: Call Control v2 and bidirectional media streaming."""

@@ -1,0 +1,1 @@
+"""Calls at run time: the dialer, and the runtime that carriers report to."""

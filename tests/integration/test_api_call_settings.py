@@ -104,3 +104,14 @@ async def test_scopes(new_org: OrgFactory) -> None:
     refused = await reader.patch(SETTINGS, json={"max_attempts": 2})
     assert refused.status_code == 403
     assert refused.json()["error"]["details"]["required_scope"] == "settings:write"
+
+
+async def test_extensions_are_in_the_openapi_document(api: ApiClient) -> None:
+    paths = (await api.get("/v1/openapi.json")).json()["paths"]
+    assert set(paths[SETTINGS]) == {"get", "patch"}
+    assert set(paths["/v1/dnc"]) == {"get", "post"}
+    assert set(paths["/v1/dnc/{dnc_id}"]) == {"get", "delete"}
+    assert set(paths["/v1/telephony-credentials/{credentials_id}"]) == {"get", "delete"}
+    assert "409" in paths["/v1/telephony-credentials/{credentials_id}"]["delete"]["responses"]
+    call = (await api.get("/v1/openapi.json")).json()["components"]["schemas"]["CallRead"]
+    assert {"end_reason", "answered_by", "attempts", "carrier"} <= set(call["properties"])

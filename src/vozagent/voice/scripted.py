@@ -148,6 +148,7 @@ class _Conversation:
         return round((self._agent.clock() - self._origin) * 1000)
 
     async def run(self) -> ConversationResult:
+        self._link.start()  # idempotent; carriers normally start it already
         self._link.taps.append(self._spoken)
         try:
             if self._profile.first_message:

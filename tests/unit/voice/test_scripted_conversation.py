@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
 from tests.unit.voice.conversation_kit import agent, call, links, listen_until_closed
 from vozagent.voice.conversation import AssistantProfile, Turn
-from vozagent.voice.scripted import REPROMPT, truncate_at_word
+from vozagent.voice.scripted import REPROMPT, ScriptedAgent, truncate_at_word
 from vozagent.voice.testing.callee import Persona
-from vozagent.voice.testing.modem import encode
+from vozagent.voice.testing.modem import ToneSynthesizer, ToneTranscriber, encode
 
 pytestmark = pytest.mark.unit
 
@@ -134,15 +135,26 @@ async def test_remote_hang_up_mid_turn_ends_without_raising() -> None:
     assert seen == result.turns
 
 
-async def test_time_limit_ends_the_call() -> None:
+async def test_time_limit_ends_the_call_on_the_injected_clock() -> None:
+    # A clock far from zero that runs ten times fast: offsets still start at 0, and the
+    # 6 "seconds" of the limit pass in 0.6 s.
+    origin = time.monotonic()
+
+    def fast_clock() -> float:
+        return 5000 + (time.monotonic() - origin) * 10
+
     profile = AssistantProfile(
-        name="Ada", first_message="Hello, how can I help you today?", max_duration_seconds=0.6
+        name="Ada", first_message="Hello, how can I help you today?", max_duration_seconds=6
     )
+    scripted = ScriptedAgent(ToneSynthesizer(), ToneTranscriber(), clock=fast_clock)
     async with links() as (ours, theirs):
-        result = await asyncio.wait_for(agent().converse(ours, profile), 5)
+        result = await asyncio.wait_for(scripted.converse(ours, profile), 5)
         assert theirs.closed
     assert result.ended_by == "time-limit"
-    assert result.turns[0].interrupted
+    [turn] = result.turns
+    assert turn.interrupted
+    assert turn.start_ms < 100
+    assert 6000 <= turn.end_ms < 7000
 
 
 @pytest.mark.parametrize(
@@ -158,3 +170,16 @@ async def test_time_limit_ends_the_call() -> None:
 )
 def test_truncate_at_word(fraction: float, expected: str) -> None:
     assert truncate_at_word("Hello there my friend", fraction) == expected
+
+
+async def test_callee_pauses_then_hangs_up_after_its_line() -> None:
+    persona = Persona.from_json(
+        {"lines": ["Not now.", "Never said."], "pauses": [600, 0], "hang_up_after_line": 0}
+    )
+    done = await call(PROFILE, persona)
+    assert done.report.hung_up
+    assert done.report.said == ["Not now."]
+    assert done.result.ended_by == "customer"
+    greeting, answer = done.result.turns
+    assert answer.text == "Not now."
+    assert answer.start_ms - greeting.end_ms >= 600

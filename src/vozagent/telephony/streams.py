@@ -17,13 +17,14 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from vozagent.telephony.codecs import pcm16_to_ulaw, ulaw_to_pcm16
 from vozagent.voice.audio import PIPELINE_RATE, TELEPHONE_RATE, Resampler
 from vozagent.voice.media import MediaLink
 
 log = logging.getLogger(__name__)
+StartT = TypeVar("StartT")
 
 
 class TextSocket(Protocol):
@@ -63,20 +64,33 @@ def parse_start(message: Mapping[str, Any]) -> StreamStart:
     )
 
 
-async def read_start(receive_text: Callable[[], Awaitable[str]], limit: int = 5) -> StreamStart:
-    """Read up to the ``start`` message (``connected`` comes first on Twilio)."""
+async def read_start_with(
+    receive_text: Callable[[], Awaitable[str]],
+    parse: Callable[[Mapping[str, Any]], StartT],
+    limit: int = 5,
+) -> StartT:
+    """Read up to the ``start`` message (``connected`` comes first) and parse it with the
+    carrier's own parser (Telnyx's ``start`` differs from Twilio's)."""
     for _ in range(limit):
         try:
             message = json.loads(await receive_text())
         except json.JSONDecodeError as error:
             raise StreamProtocolError("frame is not JSON") from error
         if isinstance(message, dict) and message.get("event") == "start":
-            return parse_start(message)
+            return parse(message)
     raise StreamProtocolError("no start message")
+
+
+async def read_start(receive_text: Callable[[], Awaitable[str]], limit: int = 5) -> StreamStart:
+    """Read up to the Twilio-dialect ``start`` message."""
+    return await read_start_with(receive_text, parse_start, limit)
 
 
 class MulawStreamLink(MediaLink):
     """Our side of a Twilio-dialect stream: μ-law 8 kHz on the wire, PCM16 16 kHz inside."""
+
+    # The caller's track, as the carrier names it (Twilio: "inbound"/"inbound_track").
+    inbound_tracks: tuple[str, ...] = ("inbound", "inbound_track")
 
     def __init__(self, call_id: str, socket: TextSocket, stream_sid: str) -> None:
         super().__init__(call_id)
@@ -84,6 +98,7 @@ class MulawStreamLink(MediaLink):
         self.stream_sid = stream_sid
         self._up = Resampler(TELEPHONE_RATE, PIPELINE_RATE)
         self._down = Resampler(PIPELINE_RATE, TELEPHONE_RATE)
+        self._decode: Callable[[bytes], bytes] = ulaw_to_pcm16
 
     def feed(self, raw: str) -> bool:
         """Handle one frame from the carrier; returns False once the stream has stopped."""
@@ -108,8 +123,7 @@ class MulawStreamLink(MediaLink):
 
     def _media(self, media: object) -> None:
         if not isinstance(media, Mapping) or media.get("track", "inbound") not in (
-            "inbound",
-            "inbound_track",
+            self.inbound_tracks
         ):
             return
         try:
@@ -117,7 +131,7 @@ class MulawStreamLink(MediaLink):
         except (binascii.Error, TypeError, ValueError):
             return
         if payload:
-            self._audio_in(self._up.convert(ulaw_to_pcm16(payload)))
+            self._audio_in(self._up.convert(self._decode(payload)))
 
     async def _transmit(self, frame: bytes) -> None:
         payload = base64.b64encode(pcm16_to_ulaw(self._down.convert(frame))).decode()

@@ -16,7 +16,6 @@ stream-call-media-over-websocket):
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,7 +23,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from vozagent.telephony.codecs import alaw_to_pcm16, pcm16_to_ulaw, ulaw_to_pcm16
-from vozagent.telephony.streams import MulawStreamLink, StreamProtocolError, TextSocket
+from vozagent.telephony.streams import (
+    MulawStreamLink,
+    StreamProtocolError,
+    TextSocket,
+    read_start_with,
+)
 from vozagent.voice.audio import TELEPHONE_RATE
 
 log = logging.getLogger(__name__)
@@ -65,19 +69,15 @@ def parse_start(message: Mapping[str, Any]) -> TelnyxStart:
 
 
 async def read_start(receive_text: Callable[[], Awaitable[str]], limit: int = 5) -> TelnyxStart:
-    """Read up to the ``start`` message (``connected`` comes first)."""
-    for _ in range(limit):
-        try:
-            message = json.loads(await receive_text())
-        except json.JSONDecodeError as error:
-            raise StreamProtocolError("frame is not JSON") from error
-        if isinstance(message, dict) and message.get("event") == "start":
-            return parse_start(message)
-    raise StreamProtocolError("no start message")
+    """Read up to Telnyx's ``start`` message (``connected`` comes first)."""
+    return await read_start_with(receive_text, parse_start, limit)
 
 
 class TelnyxStreamLink(MulawStreamLink):
     """Our side of a Telnyx stream: G.711 8 kHz on the wire, PCM16 16 kHz inside."""
+
+    # Telnyx names the tracks "inbound"/"outbound"; only the caller's audio is wanted.
+    inbound_tracks = ("inbound",)
 
     def __init__(self, call_id: str, socket: TextSocket, start: TelnyxStart) -> None:
         super().__init__(call_id, socket, start.stream_id)
@@ -89,17 +89,6 @@ class TelnyxStreamLink(MulawStreamLink):
         if '"error"' in raw:
             self._log_error(raw)
         return super().feed(raw)
-
-    def _media(self, media: object) -> None:
-        # Telnyx names the tracks "inbound"/"outbound"; only the caller's audio is wanted.
-        if not isinstance(media, Mapping) or media.get("track", "inbound") != "inbound":
-            return
-        try:
-            payload = base64.b64decode(media.get("payload", ""), validate=True)
-        except (binascii.Error, TypeError, ValueError):
-            return
-        if payload:
-            self._audio_in(self._up.convert(self._decode(payload)))
 
     async def _transmit(self, frame: bytes) -> None:
         payload = base64.b64encode(pcm16_to_ulaw(self._down.convert(frame))).decode()
